@@ -1,0 +1,40 @@
+import { SingleBar, Presets } from 'cli-progress';
+import type { ReindexProgress } from '@sis/core';
+
+/** A progress bar on stderr (stdout stays clean for summaries and JSON). */
+export function createReindexProgressBar(stream: NodeJS.WriteStream = process.stderr): {
+  update: (progress: ReindexProgress) => void;
+  stop: () => void;
+} {
+  const bar = new SingleBar(
+    {
+      stream,
+      format: '{phase} [{bar}] {value}/{total} | {rate} img/s | ETA {eta_text} | skipped {skipped} removed {removed}',
+      hideCursor: true,
+      noTTYOutput: false,
+      notTTYSchedule: 5000,
+    },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(progress) {
+      const done = progress.embedded + progress.skipped;
+      const payload = {
+        phase: progress.phase.padEnd(9),
+        rate: progress.imagesPerSecond.toFixed(1),
+        eta_text: progress.etaSeconds === undefined ? '--' : `${Math.ceil(progress.etaSeconds)}s`,
+        skipped: progress.skipped,
+        removed: progress.removed,
+      };
+      if (!started && progress.phase !== 'scanning') {
+        bar.start(Math.max(progress.toEmbed, 1), 0, payload);
+        started = true;
+      }
+      if (started) bar.update(Math.min(done, Math.max(progress.toEmbed, 1)), payload);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

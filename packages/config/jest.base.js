@@ -1,0 +1,9 @@
+/** Shared jest settings: TypeScript through ts-jest, tests under test/. */
+module.exports = {
+  testEnvironment: require.resolve('./jest-environment.js'),
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+};

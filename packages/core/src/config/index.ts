@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, type LoadConfigOptions } from './load';
+export { defaultConfig, envNames, type AppConfig } from './schema';

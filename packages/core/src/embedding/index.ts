@@ -1,0 +1,3 @@
+export { ClipEmbedder, type Embedder } from './clipEmbedder';
+export { resolveModelSource, ModelNotFoundError, type ModelSource } from './modelSource';
+export { cosine, normalizeInPlace } from './vectors';

@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppConfig } from '../config';
+
+/** Where transformers.js finds a model: a local folder, or the hub with a cache under the data directory. */
+export interface ModelSource {
+  /** Name recorded in the catalogue; an index built with one model is never searched with another. */
+  modelName: string;
+  /** The id transformers.js is asked for, relative to localModelPath. */
+  modelId: string;
+  localModelPath: string;
+  allowRemote: boolean;
+  cacheDir: string;
+}
+
+export class ModelNotFoundError extends Error {
+  override readonly name = 'ModelNotFoundError';
+}
+
+export function resolveModelSource(config: Pick<AppConfig, 'model' | 'offline' | 'dataDir'>): ModelSource {
+  const cacheDir = path.join(config.dataDir, 'models');
+  if (path.isAbsolute(config.model)) {
+    if (!fs.existsSync(path.join(config.model, 'config.json'))) {
+      throw new ModelNotFoundError(
+        `SIS_MODEL points at ${config.model}, which is not a model folder (no config.json): ` +
+          'give a folder in the transformers.js layout (config.json, tokenizer.json, onnx/*.onnx) or a Hugging Face model id',
+      );
+    }
+    return {
+      modelName: config.model,
+      modelId: path.basename(config.model),
+      localModelPath: path.dirname(config.model),
+      allowRemote: false,
+      cacheDir,
+    };
+  }
+  // Hub ids: files downloaded once land in the cache; offline, only the cache is used.
+  return { modelName: config.model, modelId: config.model, localModelPath: cacheDir, allowRemote: !config.offline, cacheDir };
+}

@@ -1,0 +1,38 @@
+import type { AppConfig } from './config';
+import { ClipEmbedder } from './embedding';
+import { prepareClipImage } from './image';
+import { Indexer } from './indexing';
+import { Searcher } from './search';
+import { ImageLibrary } from './store';
+
+/** The engine wired together for one data directory and one model: what the apps talk to. */
+export interface Engine {
+  readonly config: AppConfig;
+  readonly embedder: ClipEmbedder;
+  readonly library: ImageLibrary;
+  readonly searcher: Searcher;
+  /** Present only when opened writable (holding the data directory's writer lock). */
+  readonly indexer: Indexer | undefined;
+  close(): void;
+}
+
+export async function openEngine(config: AppConfig, options: { writable: boolean }): Promise<Engine> {
+  const embedder = await ClipEmbedder.load(config);
+  const library = ImageLibrary.open(config.dataDir, {
+    modelName: embedder.modelName,
+    dimension: embedder.dimension,
+    writable: options.writable,
+  });
+  const limits = { maxPixels: config.maxPixels };
+  const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);
+  const searcher = new Searcher(library, embedder, prepare, { maxResults: config.maxResults });
+  const indexer = options.writable
+    ? new Indexer(library, embedder, prepare, {
+        imageExtensions: config.imageExtensions,
+        includeHidden: config.includeHidden,
+        batchSize: config.batchSize,
+        checkpointImages: config.checkpointImages,
+      })
+    : undefined;
+  return { config, embedder, library, searcher, indexer, close: () => library.close() };
+}

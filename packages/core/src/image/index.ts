@@ -1,0 +1,47 @@
+/**
+ * The engine's image module: image file -> CLIP `pixel_values`, with parity with the Python reference
+ * (transformers CLIPImageProcessorPil on PIL). See README.md in this folder for the exact contract.
+ */
+import { toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
+import { decodeImage } from './decode';
+
+export { parsePreprocessorConfig, type ClipPreprocessSpec } from './clipPreprocess';
+export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
+
+export interface PreparedImage {
+  /** Float32 [3, cropHeight, cropWidth], channel-first, normalised: ready for the vision model. */
+  readonly pixelValues: Float32Array;
+  /** Oriented size of the original image (what the catalogue stores). */
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface ImageLimits {
+  /** Images with more pixels (width x height of one frame) are skipped with reason 'too-many-pixels'. */
+  readonly maxPixels: number;
+}
+
+/**
+ * Large JPEGs are reduced on load to a short side of this many times the model's shortest edge
+ * before the exact PIL resize: the one deviation from PIL, and only for images whose short side is
+ * at least 3x larger than that (so never for the reference images, which are <= 500 px).
+ */
+const PRE_REDUCE_FACTOR = 4;
+
+/** Decodes `source` (path or file bytes) and turns it into CLIP pixel values. Throws ImageSkipError for bad files. */
+export async function prepareClipImage(
+  source: string | Buffer,
+  spec: ClipPreprocessSpec,
+  limits: ImageLimits,
+): Promise<PreparedImage> {
+  const decoded = await decodeImage(source, {
+    maxPixels: limits.maxPixels,
+    reduceLargeJpegToShortSide: PRE_REDUCE_FACTOR * spec.shortestEdge,
+  });
+  const originalSize = { width: decoded.originalWidth, height: decoded.originalHeight };
+  return {
+    pixelValues: toClipPixelValues(decoded.rgb, spec, originalSize),
+    width: decoded.originalWidth,
+    height: decoded.originalHeight,
+  };
+}

@@ -1,0 +1,229 @@
+import path from 'node:path';
+import type { Embedder } from '../embedding';
+import type { ClipPreprocessSpec, PreparedImage, SkipReason } from '../image';
+import { ImageSkipError } from '../image';
+import { planReindex, type KnownFile } from './plan';
+import { prefetchMap } from './prefetch';
+import { RateMeter, type ReindexProgress } from './progress';
+import { assertScannableRoot, scanImages, type ScannedFile } from './scan';
+
+/** The part of the image library an indexer writes to (ImageLibrary satisfies it). */
+export interface LibraryWriter {
+  fileStates(): ReadonlyMap<string, KnownFile>;
+  apply(changes: {
+    upsertIndexed: { path: string; size: number; mtimeMs: number; width: number; height: number; embedding: Float32Array }[];
+    upsertSkipped: { path: string; size: number; mtimeMs: number; reason: string; message: string }[];
+    removePaths: string[];
+  }): void;
+  saveIndex(): void;
+  recordReindex(): void;
+}
+
+export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
+
+export interface SkippedFile {
+  path: string;
+  reason: SkipReason | 'unreadable' | 'not-found';
+  message: string;
+}
+
+/** Wall time spent in each stage, in milliseconds. Decoding overlaps inference, so they can add up to more than the total. */
+export interface StageTimings {
+  scanMs: number;
+  decodeMs: number;
+  /** Time inference waited for decoded images: near zero when decoding keeps up. */
+  decodeWaitMs: number;
+  inferenceMs: number;
+  writeMs: number;
+}
+
+export interface ReindexSummary {
+  root: string;
+  seen: number;
+  embedded: number;
+  unchanged: number;
+  /** Files skipped in this run, with reasons (new or changed bad files, unreadable folders). */
+  skipped: SkippedFile[];
+  /** Bad files skipped before and unchanged since (not retried). */
+  unchangedSkipped: number;
+  removed: number;
+  elapsedMs: number;
+  imagesPerSecond: number;
+  timings: StageTimings;
+  /** True when the run was stopped early; what was done is committed. */
+  cancelled: boolean;
+}
+
+export interface IndexerSettings {
+  imageExtensions: readonly string[];
+  includeHidden: boolean;
+  batchSize: number;
+  /** Commit to the catalogue after this many images, so a crash loses at most this much work. */
+  checkpointImages: number;
+  /** ...or after this many milliseconds, whichever comes first. */
+  checkpointMs?: number;
+  /** Also rewrite image_index.faiss at a checkpoint when this long has passed since the last write, so readers opening mid-run need not rebuild it. */
+  indexSaveMs?: number;
+}
+
+export interface ReindexOptions {
+  onProgress?: (progress: ReindexProgress) => void;
+  signal?: AbortSignal;
+}
+
+type Prepared = { file: ScannedFile; image: PreparedImage; ms: number } | { file: ScannedFile; skip: SkippedFile; ms: number };
+
+/** scan -> plan -> decode (prefetched) -> embed (batched) -> store (checkpointed). */
+export class Indexer {
+  constructor(
+    private readonly library: LibraryWriter,
+    private readonly embedder: Embedder,
+    private readonly prepareImage: PrepareImage,
+    private readonly settings: IndexerSettings,
+  ) {}
+
+  async reindex(folder: string, options: ReindexOptions = {}): Promise<ReindexSummary> {
+    const root = path.resolve(folder);
+    await assertScannableRoot(root);
+    const startedAt = performance.now();
+    const timings: StageTimings = { scanMs: 0, decodeMs: 0, decodeWaitMs: 0, inferenceMs: 0, writeMs: 0 };
+    const progress: ReindexProgress = {
+      phase: 'scanning', seen: 0, toEmbed: 0, embedded: 0, skipped: 0, removed: 0, unchanged: 0, imagesPerSecond: 0, etaSeconds: undefined,
+    };
+    const report = () => options.onProgress?.({ ...progress });
+    report();
+
+    const scan = await scanImages(root, { extensions: this.settings.imageExtensions, includeHidden: this.settings.includeHidden });
+    timings.scanMs = performance.now() - startedAt;
+    const skipped: SkippedFile[] = scan.problems.map((problem) => ({ ...problem }));
+    const plan = planReindex(root, scan.files, this.library.fileStates());
+    Object.assign(progress, {
+      phase: 'embedding', seen: scan.files.length, toEmbed: plan.toEmbed.length, unchanged: plan.unchangedIndexed, skipped: skipped.length,
+    });
+
+    const write = (changes: Parameters<LibraryWriter['apply']>[0]) => {
+      const writeStart = performance.now();
+      this.library.apply(changes);
+      timings.writeMs += performance.now() - writeStart;
+    };
+    if (plan.removed.length > 0) {
+      write({ upsertIndexed: [], upsertSkipped: [], removePaths: plan.removed });
+      progress.removed = plan.removed.length;
+    }
+    report();
+
+    const cancelled = await this.embedAll(plan.toEmbed, progress, skipped, timings, write, report, options.signal);
+
+    progress.phase = 'saving';
+    report();
+    const saveStart = performance.now();
+    this.library.saveIndex();
+    if (!cancelled) this.library.recordReindex();
+    timings.writeMs += performance.now() - saveStart;
+
+    const elapsedMs = performance.now() - startedAt;
+    progress.phase = 'done';
+    progress.etaSeconds = 0;
+    report();
+    return {
+      root,
+      seen: scan.files.length,
+      embedded: progress.embedded,
+      unchanged: plan.unchangedIndexed,
+      skipped,
+      unchangedSkipped: plan.unchangedSkipped,
+      removed: plan.removed.length,
+      elapsedMs,
+      imagesPerSecond: progress.embedded > 0 ? progress.embedded / ((performance.now() - startedAt - timings.scanMs) / 1000) : 0,
+      timings,
+      cancelled,
+    };
+  }
+
+  /** Returns true when stopped by the signal. Everything embedded before that is committed. */
+  private async embedAll(
+    files: ScannedFile[],
+    progress: ReindexProgress,
+    skipped: SkippedFile[],
+    timings: StageTimings,
+    write: (changes: Parameters<LibraryWriter['apply']>[0]) => void,
+    report: () => void,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    const { batchSize, checkpointImages } = this.settings;
+    const checkpointMs = this.settings.checkpointMs ?? 30_000;
+    const spec = this.embedder.preprocess;
+    const meter = new RateMeter();
+    meter.start();
+    let pending: Parameters<LibraryWriter['apply']>[0] = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
+    const indexSaveMs = this.settings.indexSaveMs ?? 120_000;
+    let lastCommit = performance.now();
+    let lastIndexSave = performance.now();
+    const commit = () => {
+      if (pending.upsertIndexed.length + pending.upsertSkipped.length === 0) return;
+      write(pending);
+      pending = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
+      lastCommit = performance.now();
+      if (lastCommit - lastIndexSave >= indexSaveMs) {
+        this.library.saveIndex();
+        lastIndexSave = performance.now();
+        timings.writeMs += lastIndexSave - lastCommit;
+      }
+    };
+
+    const prepare = async (file: ScannedFile): Promise<Prepared> => {
+      const start = performance.now();
+      try {
+        const image = await this.prepareImage(file.path, spec);
+        return { file, image, ms: performance.now() - start };
+      } catch (error) {
+        const skip: SkippedFile =
+          error instanceof ImageSkipError
+            ? { path: file.path, reason: error.reason, message: error.message }
+            : { path: file.path, reason: 'corrupt', message: (error as Error).message };
+        return { file, skip, ms: performance.now() - start };
+      }
+    };
+
+    let batch: { file: ScannedFile; image: PreparedImage }[] = [];
+    const flushBatch = async () => {
+      if (batch.length === 0) return;
+      const inferenceStart = performance.now();
+      const embeddings = await this.embedder.embedPixels(batch.map((entry) => entry.image.pixelValues));
+      timings.inferenceMs += performance.now() - inferenceStart;
+      batch.forEach(({ file, image }, i) => {
+        pending.upsertIndexed.push({ ...file, width: image.width, height: image.height, embedding: embeddings[i]! });
+      });
+      progress.embedded += batch.length;
+      batch = [];
+      const done = progress.embedded + pending.upsertSkipped.length;
+      progress.imagesPerSecond = meter.rate(progress.embedded);
+      progress.etaSeconds = meter.eta(done, files.length);
+      if (pending.upsertIndexed.length >= checkpointImages || performance.now() - lastCommit >= checkpointMs) commit();
+      report();
+    };
+
+    let waitStart = performance.now();
+    let cancelled = false;
+    for await (const result of prefetchMap(files, batchSize * 2, prepare)) {
+      timings.decodeWaitMs += performance.now() - waitStart;
+      timings.decodeMs += result.ms;
+      if ('skip' in result) {
+        skipped.push(result.skip);
+        pending.upsertSkipped.push({ ...result.file, reason: result.skip.reason, message: result.skip.message });
+        progress.skipped = skipped.length;
+      } else {
+        batch.push(result);
+        if (batch.length >= batchSize) await flushBatch();
+      }
+      if (signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      waitStart = performance.now();
+    }
+    await flushBatch();
+    commit();
+    return cancelled;
+  }
+}

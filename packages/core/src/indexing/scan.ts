@@ -1,0 +1,102 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export interface ScannedFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A folder or file the scan could not look into; reported, never fatal. */
+export interface ScanProblem {
+  path: string;
+  reason: 'unreadable' | 'not-found';
+  message: string;
+}
+
+export interface ScanOptions {
+  /** Lower-case extensions with the dot, e.g. ".jpg". */
+  extensions: readonly string[];
+  includeHidden: boolean;
+}
+
+export interface ScanResult {
+  files: ScannedFile[];
+  problems: ScanProblem[];
+}
+
+export class ScanRootError extends Error {
+  override readonly name = 'ScanRootError';
+}
+
+/** Checks the folder a user asked to index before any work starts. */
+export async function assertScannableRoot(root: string): Promise<void> {
+  let stats;
+  try {
+    stats = await fs.stat(root);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScanRootError(code === 'ENOENT' ? `Folder not found: ${root}` : `Cannot open folder ${root}: ${(error as Error).message}`);
+  }
+  if (!stats.isDirectory()) throw new ScanRootError(`Not a folder: ${root}`);
+  try {
+    await fs.access(root, fs.constants.R_OK | fs.constants.X_OK);
+  } catch {
+    throw new ScanRootError(`Folder is not readable: ${root}`);
+  }
+}
+
+/**
+ * Recursive scan for image files. Symlinks are followed, but each folder and each file is visited
+ * once (by device and inode), so symlink loops and duplicate links are harmless.
+ */
+export async function scanImages(root: string, options: ScanOptions): Promise<ScanResult> {
+  const extensions = new Set(options.extensions.map((extension) => extension.toLowerCase()));
+  const files: ScannedFile[] = [];
+  const problems: ScanProblem[] = [];
+  const seen = new Set<string>();
+  const rootStats = await fs.stat(root, { bigint: true });
+  seen.add(`${rootStats.dev}:${rootStats.ino}`);
+  const pending: string[] = [root];
+
+  while (pending.length > 0) {
+    const folder = pending.pop()!;
+    let names: string[];
+    try {
+      names = (await fs.readdir(folder)).sort();
+    } catch (error) {
+      problems.push({ path: folder, reason: 'unreadable', message: `cannot list folder: ${(error as Error).message}` });
+      continue;
+    }
+    const subfolders: string[] = [];
+    for (const name of names) {
+      if (!options.includeHidden && name.startsWith('.')) continue;
+      const entryPath = path.join(folder, name);
+      let stats;
+      try {
+        // bigint: whole milliseconds from the nanosecond mtime, without float rounding.
+        stats = await fs.stat(entryPath, { bigint: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // A dangling symlink or a file deleted while we scan: only worth a word if it looked like an image.
+        if (extensions.has(path.extname(name).toLowerCase())) {
+          problems.push({ path: entryPath, reason: code === 'ENOENT' ? 'not-found' : 'unreadable', message: (error as Error).message });
+        }
+        continue;
+      }
+      const identity = `${stats.dev}:${stats.ino}`;
+      if (stats.isDirectory()) {
+        if (!seen.has(identity)) {
+          seen.add(identity);
+          subfolders.push(entryPath);
+        }
+      } else if (stats.isFile() && extensions.has(path.extname(name).toLowerCase()) && !seen.has(identity)) {
+        seen.add(identity);
+        files.push({ path: entryPath, size: Number(stats.size), mtimeMs: Number(stats.mtimeNs / 1_000_000n) });
+      }
+    }
+    // Depth-first in name order, so the scan order is stable.
+    pending.push(...subfolders.reverse());
+  }
+  return { files, problems };
+}

@@ -1,0 +1,1 @@
+export { Searcher, InvalidSearchError, type LibraryReader, type SearchHit, type SearchResult, type SearcherSettings } from './searcher';

@@ -1,0 +1,78 @@
+/**
+ * The store's typed errors. Messages are written for the person running the tool (they can be printed as
+ * they are); the fields carry the same facts for code that wants to react to them.
+ */
+
+/** Base class: `instanceof StoreError` catches every error the store throws on purpose. */
+export class StoreError extends Error {
+  override readonly name: string = 'StoreError';
+}
+
+/** Which embedding model a catalogue was built with. */
+export interface ModelIdentity {
+  modelName: string;
+  dimension: number;
+}
+
+/** The data directory was indexed with another model (or dimension): its vectors cannot be compared with this model's. */
+export class ModelMismatchError extends StoreError {
+  override readonly name = 'ModelMismatchError';
+
+  constructor(
+    readonly dataDir: string,
+    readonly recorded: ModelIdentity,
+    readonly requested: ModelIdentity,
+  ) {
+    super(
+      `The index in ${dataDir} was built with model "${recorded.modelName}" (dimension ${recorded.dimension}), ` +
+        `but model "${requested.modelName}" (dimension ${requested.dimension}) is configured. ` +
+        `Embeddings from different models cannot be compared: use another data directory for "${requested.modelName}", ` +
+        `or rebuild this one from scratch (delete its catalogue.sqlite and image_index.* files, then reindex).`,
+    );
+  }
+}
+
+/** Who holds a data directory's writer lock, as recorded in the lock file. */
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  /** ISO 8601 time at which the holder took the lock. */
+  startedAt: string;
+}
+
+/** Another process holds the data directory's writer lock. */
+export class WriterLockError extends StoreError {
+  override readonly name = 'WriterLockError';
+
+  constructor(
+    readonly dataDir: string,
+    readonly lockPath: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `Another indexer is already writing to ${dataDir}: process ${holder.pid} on host "${holder.hostname}", ` +
+        `running since ${holder.startedAt}. Wait for it to finish or stop it; if that process is no longer running ` +
+        `(for example it ran on another machine or container), delete ${lockPath}.`,
+    );
+  }
+}
+
+/** A write (apply, saveIndex, ...) on a library opened for reading. */
+export class ReadOnlyLibraryError extends StoreError {
+  override readonly name = 'ReadOnlyLibraryError';
+}
+
+/** Bad arguments: wrong vector dimension, non-finite or non-normalised vector, relative or duplicate path. */
+export class InvalidInputError extends StoreError {
+  override readonly name = 'InvalidInputError';
+}
+
+/** The catalogue cannot be used: written by a newer version, or its invariants are broken. */
+export class CatalogueError extends StoreError {
+  override readonly name = 'CatalogueError';
+}
+
+/** image_index.faiss could not be written (nothing was replaced; the catalogue is unaffected). */
+export class IndexSaveError extends StoreError {
+  override readonly name = 'IndexSaveError';
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assertScannableRoot, scanImages, ScanRootError } from '../../src/indexing/scan';
+import { planReindex, type KnownFile } from '../../src/indexing/plan';
+
+const options = { extensions: ['.jpg', '.png'], includeHidden: false };
+
+function touch(file: string, content = 'x'): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+describe('scanImages', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-scan-'));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('finds images recursively by extension, case-insensitively, and skips hidden entries by default', async () => {
+    touch(path.join(root, 'a.jpg'));
+    touch(path.join(root, 'B.JPG'));
+    touch(path.join(root, 'nested/deeper/c.png'));
+    touch(path.join(root, 'notes.txt'));
+    touch(path.join(root, '.hidden.jpg'));
+    touch(path.join(root, '.thumbs/d.jpg'));
+    const { files, problems } = await scanImages(root, options);
+    expect(files.map((file) => path.relative(root, file.path)).sort()).toEqual(['B.JPG', 'a.jpg', 'nested/deeper/c.png']);
+    expect(problems).toEqual([]);
+    const withHidden = await scanImages(root, { ...options, includeHidden: true });
+    expect(withHidden.files).toHaveLength(5);
+  });
+
+  it('records size and whole-millisecond mtime', async () => {
+    touch(path.join(root, 'a.jpg'), 'hello');
+    const when = new Date('2024-05-01T12:00:00.500Z');
+    fs.utimesSync(path.join(root, 'a.jpg'), when, when);
+    const [file] = (await scanImages(root, options)).files;
+    expect(file).toEqual({ path: path.join(root, 'a.jpg'), size: 5, mtimeMs: when.getTime() });
+  });
+
+  it('survives symlink loops and visits a linked file or folder once', async () => {
+    touch(path.join(root, 'photos/a.jpg'));
+    fs.symlinkSync(root, path.join(root, 'photos/loop'));
+    fs.symlinkSync(path.join(root, 'photos'), path.join(root, 'alias'));
+    fs.symlinkSync(path.join(root, 'photos/a.jpg'), path.join(root, 'link.jpg'));
+    fs.symlinkSync(path.join(root, 'missing.jpg'), path.join(root, 'dangling.jpg'));
+    const { files, problems } = await scanImages(root, options);
+    expect(files).toHaveLength(1);
+    expect(problems).toEqual([expect.objectContaining({ path: path.join(root, 'dangling.jpg'), reason: 'not-found' })]);
+  });
+
+  it('reports an unreadable subfolder as a problem instead of failing', async () => {
+    if (process.getuid?.() === 0) return; // root reads everything: nothing to observe
+    touch(path.join(root, 'locked/a.jpg'));
+    fs.chmodSync(path.join(root, 'locked'), 0o000);
+    try {
+      const { problems } = await scanImages(root, options);
+      expect(problems).toEqual([expect.objectContaining({ reason: 'unreadable' })]);
+    } finally {
+      fs.chmodSync(path.join(root, 'locked'), 0o755);
+    }
+  });
+
+  it('rejects a missing folder or a file with a clear error', async () => {
+    await expect(assertScannableRoot(path.join(root, 'nope'))).rejects.toThrow(new ScanRootError(`Folder not found: ${path.join(root, 'nope')}`));
+    touch(path.join(root, 'a.jpg'));
+    await expect(assertScannableRoot(path.join(root, 'a.jpg'))).rejects.toThrow(/Not a folder/);
+  });
+});
+
+describe('planReindex', () => {
+  const root = '/photos';
+  const known = new Map<string, KnownFile>([
+    ['/photos/same.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
+    ['/photos/changed.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
+    ['/photos/touched.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
+    ['/photos/bad.jpg', { size: 3, mtimeMs: 100, status: 'skipped' }],
+    ['/photos/bad-fixed.jpg', { size: 3, mtimeMs: 100, status: 'skipped' }],
+    ['/photos/deleted.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
+    ['/photos-other/elsewhere.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
+    ['/other/kept.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
+  ]);
+  const scanned = [
+    { path: '/photos/same.jpg', size: 10, mtimeMs: 100 },
+    { path: '/photos/changed.jpg', size: 11, mtimeMs: 100 },
+    { path: '/photos/touched.jpg', size: 10, mtimeMs: 200 },
+    { path: '/photos/bad.jpg', size: 3, mtimeMs: 100 },
+    { path: '/photos/bad-fixed.jpg', size: 30, mtimeMs: 300 },
+    { path: '/photos/new.jpg', size: 10, mtimeMs: 100 },
+  ];
+
+  it('embeds new and changed files, keeps unchanged ones, does not retry unchanged bad files', () => {
+    const plan = planReindex(root, scanned, known);
+    expect(plan.toEmbed.map((file) => file.path)).toEqual([
+      '/photos/changed.jpg',
+      '/photos/touched.jpg',
+      '/photos/bad-fixed.jpg',
+      '/photos/new.jpg',
+    ]);
+    expect(plan.unchangedIndexed).toBe(1);
+    expect(plan.unchangedSkipped).toBe(1);
+  });
+
+  it('removes only vanished files under the folder being reindexed (not a sibling with a common prefix)', () => {
+    expect(planReindex(root, scanned, known).removed).toEqual(['/photos/deleted.jpg']);
+  });
+
+  it('plans nothing for an unchanged folder', () => {
+    const unchanged = planReindex(root, [{ path: '/photos/same.jpg', size: 10, mtimeMs: 100 }], new Map([['/photos/same.jpg', known.get('/photos/same.jpg')!]]));
+    expect(unchanged).toEqual({ toEmbed: [], unchangedIndexed: 1, unchangedSkipped: 0, removed: [] });
+  });
+});

@@ -1,0 +1,188 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CATALOGUE_FILE_NAME, InvalidInputError, ReadOnlyLibraryError, type IndexedImageInput } from '../../src/store';
+import {
+  bruteForceTopK,
+  expectConsistent,
+  expectSameRanking,
+  makeImage,
+  makeTempDir,
+  openLibrary,
+  randomUnitVector,
+  removeTempDirs,
+  seededRandom,
+} from './helpers';
+
+afterAll(removeTempDirs);
+
+const D = 16;
+const noChanges = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
+
+/** Positions as stored in the catalogue, by path (read straight from SQLite). */
+function storedPositions(dataDir: string): Map<string, number> {
+  const db = new Database(path.join(dataDir, CATALOGUE_FILE_NAME), { readonly: true });
+  try {
+    const rows = db.prepare<[], { path: string; position: number }>('SELECT path, position FROM images WHERE position IS NOT NULL').all();
+    return new Map(rows.map((row) => [row.path, row.position]));
+  } finally {
+    db.close();
+  }
+}
+
+describe('ImageLibrary.apply', () => {
+  test('upserting a known path replaces its vector and keeps its id', () => {
+    const random = seededRandom(10);
+    const library = openLibrary(makeTempDir(), D, true);
+    const images = Array.from({ length: 20 }, () => makeImage('/photos', D, random));
+    library.apply({ ...noChanges, upsertIndexed: images });
+    const target = images[7]!;
+    const before = library.getByPath(target.path)!;
+
+    const replacement: IndexedImageInput = { ...target, size: target.size + 1, embedding: randomUnitVector(D, random) };
+    library.apply({ ...noChanges, upsertIndexed: [replacement] });
+
+    const after = library.getByPath(target.path)!;
+    expect(after.id).toBe(before.id);
+    expect(after.size).toBe(target.size + 1);
+    expect(Array.from(after.embedding)).toEqual(Array.from(replacement.embedding));
+    const [best] = library.search(replacement.embedding, 1);
+    expect(best?.image.path).toBe(target.path);
+    expect(best?.score).toBeCloseTo(1, 5);
+    // The old vector is gone: searching it no longer finds the image at score 1.
+    const oldHit = library.search(target.embedding, 20).find((hit) => hit.image.path === target.path);
+    expect(oldHit?.score).toBeLessThan(0.99);
+
+    const expected = new Map(images.map((image) => [image.path, image.embedding]));
+    expected.set(target.path, replacement.embedding);
+    expectConsistent(library, expected);
+    library.close();
+  });
+
+  test('removing renumbers positions 0..n-1 keeping order, in the catalogue and in the index', () => {
+    const random = seededRandom(11);
+    const dataDir = makeTempDir();
+    const library = openLibrary(dataDir, D, true);
+    const images = Array.from({ length: 10 }, (_, i) => makeImage('/photos', D, random, `p${i}.jpg`));
+    library.apply({ ...noChanges, upsertIndexed: images });
+    library.apply({ ...noChanges, removePaths: [images[0]!.path, images[4]!.path, images[5]!.path, '/photos/never-indexed.jpg'] });
+
+    const survivors = images.filter((_, i) => ![0, 4, 5].includes(i));
+    const positions = storedPositions(dataDir);
+    expect(survivors.map((image) => positions.get(image.path))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(positions.size).toBe(7);
+    expectConsistent(library, new Map(survivors.map((image) => [image.path, image.embedding])));
+    library.close();
+  });
+
+  test('many random rounds of add / replace / remove / skip stay exact against brute force', () => {
+    const random = seededRandom(12);
+    const dataDir = makeTempDir();
+    const library = openLibrary(dataDir, D, true);
+    const expected = new Map<string, Float32Array>();
+    const known = new Set<string>();
+    let nextName = 0;
+    const pick = (from: readonly string[], count: number): string[] => {
+      const pool = [...from];
+      const chosen: string[] = [];
+      while (chosen.length < count && pool.length > 0) chosen.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
+      return chosen;
+    };
+
+    for (let round = 0; round < 60; round++) {
+      const paths = [...known];
+      const removePaths = pick(paths, Math.floor(random() * 6));
+      const rest = paths.filter((p) => !removePaths.includes(p));
+      const replacePaths = pick(rest, Math.floor(random() * 4));
+      const skipPaths = pick(rest.filter((p) => !replacePaths.includes(p)), Math.floor(random() * 2));
+      const newImages = Array.from({ length: Math.floor(random() * 12) }, () => makeImage('/photos', D, random, `r${nextName++}.jpg`));
+      const replacements = replacePaths.map((p) => makeImage('/photos', D, random, path.basename(p)));
+      const upsertIndexed = [...replacements, ...newImages].sort(() => random() - 0.5);
+      const upsertSkipped = skipPaths.map((p) => ({ path: p, size: 1, mtimeMs: 2, reason: 'corrupt', message: 'bad header' }));
+
+      library.apply({ upsertIndexed, upsertSkipped, removePaths });
+
+      for (const p of [...removePaths, ...skipPaths]) expected.delete(p);
+      for (const p of removePaths) known.delete(p);
+      for (const image of upsertIndexed) {
+        expected.set(image.path, image.embedding);
+        known.add(image.path);
+      }
+      const query = randomUnitVector(D, random);
+      expectSameRanking(library.search(query, 15), bruteForceTopK(query, expected, 15));
+      const positions = [...storedPositions(dataDir).values()].sort((a, b) => a - b);
+      expect(positions).toEqual(Array.from({ length: expected.size }, (_, i) => i));
+    }
+    expectConsistent(library, expected);
+
+    // And the same after a reopen (from the saved file) and after a rebuild from the catalogue.
+    library.close();
+    const reopened = openLibrary(dataDir, D, false);
+    expect(reopened.stats().index.loadedFrom).toBe('file');
+    expectConsistent(reopened, expected);
+    reopened.close();
+    fs.rmSync(path.join(dataDir, 'image_index.json'));
+    const rebuilt = openLibrary(dataDir, D, false);
+    expect(rebuilt.stats().index.loadedFrom).toBe('catalogue');
+    expectConsistent(rebuilt, expected);
+    rebuilt.close();
+  });
+
+  test('a batch that touches only skipped files does not change the generation', () => {
+    const random = seededRandom(13);
+    const library = openLibrary(makeTempDir(), D, true);
+    library.apply({ ...noChanges, upsertIndexed: [makeImage('/photos', D, random)] });
+    const generation = library.stats().generation;
+    library.apply({ ...noChanges, upsertSkipped: [{ path: '/photos/bad.png', size: 5, mtimeMs: 6, reason: 'corrupt', message: 'x' }] });
+    expect(library.stats().generation).toBe(generation);
+    library.apply({ ...noChanges, removePaths: ['/photos/bad.png'] });
+    expect(library.stats().generation).toBe(generation);
+    library.close();
+  });
+
+  test('invalid batches are rejected whole, leaving catalogue and index untouched', () => {
+    const random = seededRandom(14);
+    const library = openLibrary(makeTempDir(), D, true);
+    const good = makeImage('/photos', D, random);
+    library.apply({ ...noChanges, upsertIndexed: [good] });
+    const statsBefore = library.stats();
+
+    const other = makeImage('/photos', D, random);
+    const invalid: [string, Parameters<typeof library.apply>[0]][] = [
+      ['wrong dimension', { ...noChanges, upsertIndexed: [other, { ...makeImage('/photos', D, random), embedding: randomUnitVector(D + 1, random) }] }],
+      ['not normalised', { ...noChanges, upsertIndexed: [other, { ...makeImage('/photos', D, random), embedding: new Float32Array(D).fill(1) }] }],
+      ['NaN', { ...noChanges, upsertIndexed: [other, { ...makeImage('/photos', D, random), embedding: new Float32Array(D).fill(Number.NaN) }] }],
+      ['relative path', { ...noChanges, upsertIndexed: [other, { ...makeImage('/photos', D, random), path: 'photos/a.jpg' }] }],
+      ['duplicate path', { ...noChanges, upsertIndexed: [other], removePaths: [other.path] }],
+      ['bad size', { ...noChanges, upsertIndexed: [other, { ...makeImage('/photos', D, random), size: -1 }] }],
+      ['no skip reason', { ...noChanges, upsertIndexed: [other], upsertSkipped: [{ path: '/photos/x.png', size: 1, mtimeMs: 1, reason: '', message: '' }] }],
+    ];
+    for (const [what, changes] of invalid) {
+      expect(() => library.apply(changes)).toThrow(InvalidInputError);
+      expect(library.stats()).toEqual(statsBefore);
+      expect(library.count()).toBe(1);
+      expect(library.getByPath(other.path)).toBeUndefined();
+      void what;
+    }
+    expectConsistent(library, new Map([[good.path, good.embedding]]));
+    library.close();
+  });
+
+  test('readers cannot write', () => {
+    const random = seededRandom(15);
+    const dataDir = makeTempDir();
+    openLibrary(dataDir, D, true).close();
+    const reader = openLibrary(dataDir, D, false);
+    expect(() => reader.apply({ ...noChanges, upsertIndexed: [makeImage('/photos', D, random)] })).toThrow(ReadOnlyLibraryError);
+    expect(() => reader.saveIndex()).toThrow(ReadOnlyLibraryError);
+    expect(() => reader.recordReindex()).toThrow(ReadOnlyLibraryError);
+    reader.close();
+  });
+
+  test('a closed library refuses further use; close is idempotent', () => {
+    const library = openLibrary(makeTempDir(), D, true);
+    library.close();
+    library.close();
+    expect(() => library.count()).toThrow(/closed/);
+  });
+});

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Idempotent setup on Debian/Ubuntu: system packages, pnpm, the workspace's dependencies
+# (faiss-node's addon compiled against Debian's FAISS through our pnpm patch), and a build.
+# Reaches only Debian's package mirrors and the npm registry.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.9
+SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config)
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for package in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing system packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
+  exit 1
+fi
+
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION from the npm registry"
+  if [ "$(id -u)" -eq 0 ]; then
+    npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION" >&2
+  else
+    npm install -g --no-fund --no-audit --prefix "$HOME/.local" "pnpm@$PNPM_VERSION" >&2
+    export PATH="$HOME/.local/bin:$PATH"
+  fi
+fi
+
+# onnxruntime-node would fetch CUDA libraries from NuGet; its CPU binaries ship in the npm package.
+export ONNXRUNTIME_NODE_INSTALL=skip
+# Native addons (better-sqlite3) build against the installed Node's headers, never downloaded ones.
+if [ -f /usr/include/node/node_api.h ] && [ -z "${npm_config_nodedir:-}" ]; then
+  export npm_config_nodedir=/usr
+fi
+
+# Reinstall only when the lockfile, the patches or the manifests changed since the last setup.
+stamp=node_modules/.sis-setup-stamp
+fingerprint=$(cat pnpm-lock.yaml pnpm-workspace.yaml package.json ./*/*/package.json patches/* | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$fingerprint" ]; then
+  log "installing workspace dependencies (compiles faiss-node and better-sqlite3; a few minutes the first time)"
+  pnpm install --frozen-lockfile >&2
+  node -e "require('./packages/core/node_modules/faiss-node'); require('./packages/core/node_modules/better-sqlite3')" ||
+    { echo "setup: native addons failed to load after install" >&2; exit 1; }
+  echo "$fingerprint" > "$stamp"
+fi
+
+export TURBO_TELEMETRY_DISABLED=1
+log "building"
+pnpm exec turbo run build --output-logs=errors-only >&2
