@@ -62,6 +62,8 @@ export interface IndexerSettings {
   checkpointImages: number;
   /** ...or after this many milliseconds, whichever comes first. */
   checkpointMs?: number;
+  /** Images decoded at once while the model runs (default 2). */
+  decodeConcurrency?: number;
   /** Also rewrite image_index.faiss at a checkpoint when this long has passed since the last write, so readers opening mid-run need not rebuild it. */
   indexSaveMs?: number;
 }
@@ -205,7 +207,7 @@ export class Indexer {
 
     let waitStart = performance.now();
     let cancelled = false;
-    for await (const result of prefetchMap(files, batchSize * 2, prepare)) {
+    for await (const result of prefetchMap(files, { concurrency: this.settings.decodeConcurrency ?? 2, lookahead: batchSize * 2 }, prepare)) {
       timings.decodeWaitMs += performance.now() - waitStart;
       timings.decodeMs += result.ms;
       if ('skip' in result) {

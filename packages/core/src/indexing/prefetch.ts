@@ -1,18 +1,35 @@
+export interface PrefetchLimits {
+  /** Calls running at once (decoding is CPU work: about the number of cores). */
+  concurrency: number;
+  /** Results started but not yet consumed, running or done: how far ahead of the consumer to work. */
+  lookahead: number;
+}
+
 /**
- * Maps items through an async function with up to `window` calls in flight, yielding results in
- * input order. Work keeps going while the consumer is busy (e.g. decoding overlaps inference).
- * `map` must not reject: encode failures in its result.
+ * Maps items through an async function ahead of the consumer, yielding results in input order.
+ * Work goes on while the consumer is busy (decoding overlaps inference), and a small `concurrency`
+ * keeps each call's measured time close to its real cost. `map` must not reject: encode failures
+ * in its result.
  */
-export async function* prefetchMap<T, R>(items: readonly T[], window: number, map: (item: T) => Promise<R>): AsyncGenerator<R> {
-  const inFlight: Promise<R>[] = [];
+export async function* prefetchMap<T, R>(items: readonly T[], limits: PrefetchLimits, map: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const queue: Promise<R>[] = [];
   let next = 0;
-  const refill = () => {
-    while (next < items.length && inFlight.length < window) inFlight.push(map(items[next++]!));
+  let running = 0;
+  const pump = (): void => {
+    while (next < items.length && running < limits.concurrency && queue.length < limits.lookahead) {
+      running++;
+      queue.push(
+        map(items[next++]!).finally(() => {
+          running--;
+          pump();
+        }),
+      );
+    }
   };
-  refill();
-  while (inFlight.length > 0) {
-    const result = await inFlight.shift()!;
-    refill();
+  pump();
+  while (queue.length > 0) {
+    const result = await queue.shift()!;
+    pump();
     yield result;
   }
 }
