@@ -100,6 +100,13 @@ describe('sis command line', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   }, 60_000);
 
+  it('explains how to get a hub model that is not cached when offline', async () => {
+    const run = await runCli(['search', 'cats'], { ...env, SIS_MODEL: 'Xenova/clip-vit-base-patch32', SIS_DATA_DIR: path.join(work, 'empty') });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Model Xenova\/clip-vit-base-patch32 is not in the local cache .*empty\/models and SIS_OFFLINE=1 forbids downloading it/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('rejects an invalid setting at start, naming it', async () => {
     const run = await runCli(['search', 'cats'], { ...env, SIS_DEVICE: 'tpu' });
     expect(run.code).toBe(1);

@@ -9,7 +9,7 @@ import {
 } from './transformers';
 import type { AppConfig } from '../config';
 import { parsePreprocessorConfig, type ClipPreprocessSpec } from '../image';
-import { resolveModelSource, type ModelSource } from './modelSource';
+import { modelLoadError, resolveModelSource, type ModelSource } from './modelSource';
 import { ClipTokenizer } from './tokenizer';
 import { splitRowsNormalized } from './vectors';
 
@@ -45,12 +45,16 @@ export class ClipEmbedder implements Embedder {
   static async load(settings: EmbedderSettings): Promise<ClipEmbedder> {
     const source = resolveModelSource(settings);
     configureTransformers(source);
-    const modelConfig = (await AutoConfig.from_pretrained(source.modelId)) as unknown as { projection_dim?: unknown };
+    const modelConfig = (await AutoConfig.from_pretrained(source.modelId).catch((error: unknown) => {
+      throw modelLoadError(source, settings.offline, error);
+    })) as unknown as { projection_dim?: unknown };
     const dimension = Number(modelConfig.projection_dim);
     if (!Number.isInteger(dimension) || dimension <= 0) {
       throw new Error(`Model ${source.modelName} has no valid projection_dim in config.json; is it a CLIP model?`);
     }
-    const imageProcessor = (await AutoImageProcessor.from_pretrained(source.modelId)) as unknown as { config: unknown };
+    const imageProcessor = (await AutoImageProcessor.from_pretrained(source.modelId).catch((error: unknown) => {
+      throw modelLoadError(source, settings.offline, error);
+    })) as unknown as { config: unknown };
     return new ClipEmbedder(source, settings, dimension, parsePreprocessorConfig(imageProcessor.config));
   }
 
@@ -101,7 +105,10 @@ export class ClipEmbedder implements Embedder {
       const tokenizer = await ClipTokenizer.load(this.source.modelId);
       const model = await CLIPTextModelWithProjection.from_pretrained(this.source.modelId, this.modelOptions());
       return { tokenizer, model };
-    })();
+    })().catch((error: unknown) => {
+      this.textTower = undefined; // a later call may retry
+      throw modelLoadError(this.source, this.settings.offline, error);
+    });
     return this.textTower;
   }
 
@@ -109,7 +116,10 @@ export class ClipEmbedder implements Embedder {
     this.visionTower ??= (() => {
       configureTransformers(this.source);
       return CLIPVisionModelWithProjection.from_pretrained(this.source.modelId, this.modelOptions());
-    })();
+    })().catch((error: unknown) => {
+      this.visionTower = undefined;
+      throw modelLoadError(this.source, this.settings.offline, error);
+    });
     return this.visionTower;
   }
 

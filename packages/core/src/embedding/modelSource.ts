@@ -37,3 +37,21 @@ export function resolveModelSource(config: Pick<AppConfig, 'model' | 'offline' |
   // Hub ids: files downloaded once land in the cache; offline, only the cache is used.
   return { modelName: config.model, modelId: config.model, localModelPath: cacheDir, allowRemote: !config.offline, cacheDir };
 }
+
+/** Turns transformers.js's loading errors into one line that says what to do. */
+export function modelLoadError(source: ModelSource, offline: boolean, cause: unknown): ModelNotFoundError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (source.allowRemote) {
+    return new ModelNotFoundError(
+      `Could not download model ${source.modelName} from the Hugging Face hub (${reason}). ` +
+        'Check the network, or set SIS_MODEL to a local model folder and SIS_OFFLINE=1.',
+    );
+  }
+  if (offline && source.modelName === source.modelId) {
+    return new ModelNotFoundError(
+      `Model ${source.modelName} is not in the local cache ${source.cacheDir} and SIS_OFFLINE=1 forbids downloading it: ` +
+        `run once without SIS_OFFLINE to download it, or set SIS_MODEL to a local model folder (${reason})`,
+    );
+  }
+  return new ModelNotFoundError(`Cannot load model ${source.modelName}: ${reason}`);
+}
