@@ -14,9 +14,9 @@ export function formatReindexSummary(summary: ReindexSummary): string {
     `  unchanged: ${summary.unchanged}`,
     `  skipped:   ${summary.skipped.length}${summary.unchangedSkipped > 0 ? ` (+${summary.unchangedSkipped} skipped before and unchanged)` : ''}`,
     `  removed:   ${summary.removed}`,
-    `  stages:    scan ${formatDuration(summary.timings.scanMs)}, decode ${formatDuration(summary.timings.decodeMs)}` +
-      ` (waited ${formatDuration(summary.timings.decodeWaitMs)}), inference ${formatDuration(summary.timings.inferenceMs)},` +
-      ` write ${formatDuration(summary.timings.writeMs)}`,
+    `  stages:    scan ${formatDuration(summary.timings.scanMs)}, inference ${formatDuration(summary.timings.inferenceMs)}` +
+      ` (waited ${formatDuration(summary.timings.decodeWaitMs)} for decoding), write ${formatDuration(summary.timings.writeMs)};` +
+      ` decode+preprocess ${formatDuration(summary.timings.decodeMs)} summed over images, overlapping inference`,
   ];
   for (const skip of summary.skipped) lines.push(`  skipped ${skip.path}: ${skip.reason}: ${skip.message}`);
   return lines.join('\n');
