@@ -32,6 +32,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
         includeHidden: config.includeHidden,
         batchSize: config.batchSize,
         checkpointImages: config.checkpointImages,
+        checkpointMs: config.checkpointSeconds * 1000,
       })
     : undefined;
   return { config, embedder, library, searcher, indexer, close: () => library.close() };

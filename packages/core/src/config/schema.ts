@@ -50,6 +50,8 @@ export const configSchema = z.object({
   includeHidden: flag,
   /** Commit to the catalogue after this many embedded images (crash checkpoint). */
   checkpointImages: positiveInt(1_000_000),
+  /** ...and at least this often, in seconds. */
+  checkpointSeconds: positiveInt(86_400),
   /** Largest k a search may ask for. */
   maxResults: positiveInt(10_000),
 });
@@ -68,6 +70,7 @@ export const defaultConfig: AppConfig = {
   threads: 0,
   includeHidden: false,
   checkpointImages: 256,
+  checkpointSeconds: 30,
   maxResults: 1000,
 };
 
@@ -83,5 +86,6 @@ export const envNames: Record<ConfigKey, string> = {
   threads: 'SIS_THREADS',
   includeHidden: 'SIS_INCLUDE_HIDDEN',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
+  checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
   maxResults: 'SIS_MAX_RESULTS',
 };
