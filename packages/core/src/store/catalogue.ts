@@ -386,7 +386,18 @@ export class Catalogue {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (!this.db.readonly && this.filePath !== ':memory:') {
+      // Back to a rollback journal while no one writes: a WAL database cannot be opened from a
+      // read-only folder (a backup, a read-only mount), a rollback-journal one can. The next writer
+      // switches to WAL again. Fails harmlessly (stays WAL) while another connection reads.
+      try {
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // busy: keep WAL
+      }
+    }
+    this.db.close();
   }
 
   private hasSchema(): boolean {

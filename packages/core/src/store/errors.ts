@@ -76,3 +76,33 @@ export class CatalogueError extends StoreError {
 export class IndexSaveError extends StoreError {
   override readonly name = 'IndexSaveError';
 }
+
+/** The data directory cannot be written (read-only mount, no permission): indexing is impossible, searching still works. */
+export class DataDirNotWritableError extends StoreError {
+  override readonly name = 'DataDirNotWritableError';
+
+  constructor(
+    readonly dataDir: string,
+    readonly reason: string,
+  ) {
+    super(
+      `The data directory ${dataDir} is not writable (${reason}): nothing was changed, and searching it still works. ` +
+        'Make it writable, or set SIS_DATA_DIR to a writable folder, to index.',
+    );
+  }
+}
+
+/** A catalogue commit failed to reach the disk (full disk, I/O error): that batch was rolled back, everything committed before it is intact. */
+export class DiskWriteError extends StoreError {
+  override readonly name = 'DiskWriteError';
+
+  constructor(
+    readonly dataDir: string,
+    readonly reason: string,
+  ) {
+    super(
+      `Could not write to the catalogue in ${dataDir} (${reason}). The last batch was rolled back; everything indexed ` +
+        'before it is intact and searchable. Free some disk space and run reindex again: it continues where it stopped.',
+    );
+  }
+}

@@ -11,6 +11,8 @@ export {
   InvalidInputError,
   CatalogueError,
   IndexSaveError,
+  DataDirNotWritableError,
+  DiskWriteError,
   type ModelIdentity,
   type LockHolder,
 } from './errors';

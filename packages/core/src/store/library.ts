@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { removeLeftoverTemporaryFiles } from './atomicFile';
 import { Catalogue, CATALOGUE_FILE_NAME, type CatalogueMeta } from './catalogue';
-import { IndexSaveError, InvalidInputError, ModelMismatchError, ReadOnlyLibraryError, StoreError, type ModelIdentity } from './errors';
+import { DataDirNotWritableError, DiskWriteError, IndexSaveError, InvalidInputError, ModelMismatchError, ReadOnlyLibraryError, StoreError, type ModelIdentity } from './errors';
 import { indexFilePaths, loadIndexFile, saveIndexFiles } from './indexFile';
 import { WriterLock } from './lock';
 import type {
@@ -62,7 +62,16 @@ export class ImageLibrary {
       throw new InvalidInputError(`The embedding dimension must be a positive integer, got ${model.dimension}.`);
     }
     const dir = path.resolve(dataDir);
-    return options.writable ? ImageLibrary.openWriter(dir, model) : ImageLibrary.openReader(dir, model);
+    if (!options.writable) return ImageLibrary.openReader(dir, model);
+    try {
+      return ImageLibrary.openWriter(dir, model);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_READONLY') {
+        throw new DataDirNotWritableError(dir, (error as Error).message);
+      }
+      throw error;
+    }
   }
 
   private static openWriter(dataDir: string, model: ModelIdentity): ImageLibrary {
@@ -136,7 +145,7 @@ export class ImageLibrary {
    */
   apply(changes: LibraryChanges): void {
     this.assertWritable('apply changes');
-    const committed = this.catalogue.apply(validateChanges(changes, this.dimension), Date.now());
+    const committed = commitOrExplain(this.dataDir, () => this.catalogue.apply(validateChanges(changes, this.dimension), Date.now()));
     if (committed.generation === this.state.generation) return; // Skipped-file bookkeeping only: vectors untouched.
     try {
       const removed = new Set(committed.removedPositions);
@@ -313,5 +322,18 @@ export class ImageLibrary {
 function checkModel(dataDir: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
   if (recorded.modelName !== requested.modelName || recorded.dimension !== requested.dimension) {
     throw new ModelMismatchError(dataDir, { modelName: recorded.modelName, dimension: recorded.dimension }, requested);
+  }
+}
+
+/** SQLite's "disk is full" (or any write I/O failure) becomes an error that says what happened and what is safe. */
+function commitOrExplain<T>(dataDir: string, commit: () => T): T {
+  try {
+    return commit();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
+      throw new DiskWriteError(dataDir, (error as Error).message);
+    }
+    throw error;
   }
 }
