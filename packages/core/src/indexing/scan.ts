@@ -63,7 +63,7 @@ export async function scanImages(root: string, options: ScanOptions): Promise<Sc
     const folder = pending.pop()!;
     let names: string[];
     try {
-      names = (await fs.readdir(folder)).sort();
+      names = decodableNames(await fs.readdir(folder, { encoding: 'buffer' }), folder, problems, extensions).sort();
     } catch (error) {
       problems.push({ path: folder, reason: 'unreadable', message: `cannot list folder: ${(error as Error).message}` });
       continue;
@@ -99,4 +99,21 @@ export async function scanImages(root: string, options: ScanOptions): Promise<Sc
     pending.push(...subfolders.reverse());
   }
   return { files, problems };
+}
+
+/**
+ * Paths are strings everywhere downstream (catalogue, URLs, JSON), so a name whose bytes are not
+ * UTF-8 cannot be addressed: it is reported (when it looks like an image) instead of failing later.
+ */
+function decodableNames(rawNames: Buffer[], folder: string, problems: ScanProblem[], extensions: ReadonlySet<string>): string[] {
+  const names: string[] = [];
+  for (const raw of rawNames) {
+    const name = raw.toString('utf8');
+    if (Buffer.from(name, 'utf8').equals(raw)) {
+      names.push(name);
+    } else if (extensions.has(path.extname(name).toLowerCase())) {
+      problems.push({ path: path.join(folder, name), reason: 'unreadable', message: 'the file name is not valid UTF-8: rename the file to index it' });
+    }
+  }
+  return names;
 }
