@@ -6,4 +6,18 @@ cd "$(dirname "$0")/.."
 # The full-size test model's weights are generated (600 MB, ~5 s), never committed.
 node scripts/prepare-test-models.mjs
 export TURBO_TELEMETRY_DISABLED=1
-pnpm exec turbo run build lint test --output-logs=new-only --concurrency=1
+export SIS_TEST_TOTALS_DIR="$PWD/out/test-totals"
+rm -rf "$SIS_TEST_TOTALS_DIR"
+status=0
+pnpm exec turbo run build lint test --output-logs=new-only --concurrency=1 || status=$?
+# One line for the whole workspace: "jest: N passed, N failed, N skipped".
+node -e '
+  const fs = require("fs"), dir = process.env.SIS_TEST_TOTALS_DIR;
+  const sum = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const totals = JSON.parse(fs.readFileSync(`${dir}/${file}`, "utf8"));
+    for (const key of Object.keys(sum)) sum[key] += totals[key];
+  }
+  console.log(`jest: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
+'
+exit "$status"

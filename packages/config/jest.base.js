@@ -3,6 +3,7 @@ module.exports = {
   testEnvironment: require.resolve('./jest-environment.js'),
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  reporters: ['default', require.resolve('./jest-totals-reporter.js')],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
