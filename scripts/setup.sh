@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config)
+# chromium: the web app's end-to-end tests drive Debian's browser (apps/web/test/e2e).
+SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium)
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 

@@ -3,7 +3,7 @@ import { ClipEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { Indexer } from './indexing';
 import { Searcher } from './search';
-import { ImageLibrary } from './store';
+import { ImageLibrary, type IndexSettings } from './store';
 
 /** The engine wired together for one data directory and one model: what the apps talk to. */
 export interface Engine {
@@ -22,6 +22,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
     modelName: embedder.modelName,
     dimension: embedder.dimension,
     writable: options.writable,
+    index: indexSettingsOf(config),
   });
   const limits = { maxPixels: config.maxPixels };
   const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);
@@ -36,4 +37,14 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
       })
     : undefined;
   return { config, embedder, library, searcher, indexer, close: () => library.close() };
+}
+
+/** The vector-index settings of a configuration (SIS_INDEX_FACTORY, SIS_TARGET_RECALL, SIS_MEMORY_BUDGET_MB, SIS_INDEX_SEARCH_PARAMS). */
+export function indexSettingsOf(config: Pick<AppConfig, 'indexFactory' | 'targetRecall' | 'memoryBudgetMb' | 'indexSearchParams'>): Partial<IndexSettings> {
+  return {
+    factory: config.indexFactory,
+    targetRecall: config.targetRecall,
+    memoryBudgetBytes: config.memoryBudgetMb * 1024 * 1024,
+    searchParams: { ...config.indexSearchParams },
+  };
 }

@@ -1,2 +1,2 @@
 export { loadConfig, ConfigError, type LoadConfigOptions } from './load';
-export { defaultConfig, envNames, type AppConfig } from './schema';
+export { defaultConfig, envNames, effectiveAllowedRoots, type AppConfig } from './schema';

@@ -50,6 +50,7 @@ function resolveModel(model: string, cwd: string): string {
 /**
  * Defaults, then an optional JSON config file, then SIS_* environment variables.
  * Invalid values fail here, with a message naming the setting and where it came from.
+ * Paths (dataDir, imageDir, allowedRoots, webDir, a local model) come back absolute, resolved against cwd.
  */
 export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const env = options.env ?? process.env;
@@ -82,9 +83,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
+  const data = parsed.data;
   return {
-    ...parsed.data,
-    dataDir: path.resolve(cwd, parsed.data.dataDir),
-    model: resolveModel(parsed.data.model, cwd),
+    ...data,
+    dataDir: path.resolve(cwd, data.dataDir),
+    model: resolveModel(data.model, cwd),
+    imageDir: path.resolve(cwd, data.imageDir),
+    allowedRoots: data.allowedRoots.map((root) => path.resolve(cwd, root)),
+    webDir: data.webDir === '' ? '' : path.resolve(cwd, data.webDir),
   };
 }

@@ -31,6 +31,43 @@ const extensionList = z.preprocess(
     .min(1, { error: 'must list at least one extension' }),
 );
 
+/** "a, b" -> ["a", "b"]: comma-separated lists from environment variables; blanks dropped. */
+const splitList = (value: unknown) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+    : value;
+
+const pathList = z.preprocess(splitList, z.array(z.string().min(1, { error: 'must not contain empty paths' })));
+
+/** Browser origins such as http://localhost:5173 (scheme, host and optional port; nothing else). */
+const originList = z.preprocess(
+  splitList,
+  z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin must look like http://localhost:5173 (no path, no trailing slash)' })),
+);
+
+/** "nprobe=32, efSearch=64" (or a JSON object) -> { nprobe: 32, efSearch: 64 }: FAISS search-time parameters. */
+const searchParams = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const entries = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+      .map((item) => {
+        const [name, number, extra] = item.split('=').map((part) => part.trim());
+        return extra === undefined && name && number ? [name, number === '' ? Number.NaN : Number(number)] : [item, Number.NaN];
+      });
+    return Object.fromEntries(entries);
+  },
+  z.record(
+    z.string().regex(/^[A-Za-z_]+$/, { error: 'parameter names look like nprobe or efSearch' }),
+    z.number({ error: 'must look like nprobe=32,efSearch=64' }).positive({ error: 'values must be positive numbers' }),
+  ),
+);
+
 export const configSchema = z.object({
   /** Index, catalogue, thumbnails and model cache live here. */
   dataDir: z.string().min(1, { error: 'must not be empty' }),
@@ -54,6 +91,39 @@ export const configSchema = z.object({
   checkpointSeconds: positiveInt(86_400),
   /** Largest k a search may ask for. */
   maxResults: positiveInt(10_000),
+  /** Address the API server listens on: loopback only unless set otherwise. */
+  host: z.string().trim().min(1, { error: 'must not be empty' }),
+  /** API server port; 0 picks a free one. */
+  port: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(0, { error: 'must be from 0 to 65535' })
+    .max(65_535, { error: 'must be from 0 to 65535' }),
+  /** The photo folder: what the API may index when allowedRoots is empty. */
+  imageDir: z.string().min(1, { error: 'must not be empty' }),
+  /** Folders the API may index (with everything below them); empty means [imageDir]. */
+  allowedRoots: pathList,
+  /** Browser origins allowed to call the API across origins (the web app's dev server). */
+  corsOrigins: originList,
+  /** Largest image a client may upload to search by, in bytes (decoded). */
+  maxUploadBytes: positiveInt(1024 * 1024 * 1024),
+  /** Built web app served at / by the API; empty: apps/web/dist in production (NODE_ENV=production) when it exists. */
+  webDir: z.string(),
+  /** pino log level of the API server. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }),
+  /** A FAISS index factory string (e.g. IVF4096,SQ8 or HNSW32) replacing the automatic choice; empty: automatic. */
+  indexFactory: z.string().trim(),
+  /** recall@10 against exact search that approximate indexes are tuned to reach (nprobe, efSearch). */
+  targetRecall: z.coerce
+    .number({ error: 'must be a number' })
+    .gt(0, { error: 'must be above 0' })
+    .max(1, { error: 'must be at most 1' }),
+  /** Memory the vector index may use, in MiB; 0: half of the machine's memory. */
+  memoryBudgetMb: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }),
+  /** Search parameters replacing the tuned ones, e.g. nprobe=32 (IVF) or efSearch=128 (HNSW); empty: tuned. */
+  indexSearchParams: searchParams,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -72,6 +142,18 @@ export const defaultConfig: AppConfig = {
   checkpointImages: 256,
   checkpointSeconds: 30,
   maxResults: 1000,
+  host: '127.0.0.1',
+  port: 4000,
+  imageDir: './images',
+  allowedRoots: [],
+  corsOrigins: ['http://localhost:5173'],
+  maxUploadBytes: 10 * 1024 * 1024,
+  webDir: '',
+  logLevel: 'info',
+  indexFactory: '',
+  targetRecall: 0.95,
+  memoryBudgetMb: 0,
+  indexSearchParams: {},
 };
 
 /** The environment variable behind each setting: scripts rely on these names. */
@@ -88,4 +170,21 @@ export const envNames: Record<ConfigKey, string> = {
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
   maxResults: 'SIS_MAX_RESULTS',
+  host: 'SIS_HOST',
+  port: 'SIS_PORT',
+  imageDir: 'SIS_IMAGE_DIR',
+  allowedRoots: 'SIS_ALLOWED_ROOTS',
+  corsOrigins: 'SIS_CORS_ORIGINS',
+  maxUploadBytes: 'SIS_MAX_UPLOAD_BYTES',
+  webDir: 'SIS_WEB_DIR',
+  logLevel: 'SIS_LOG_LEVEL',
+  indexFactory: 'SIS_INDEX_FACTORY',
+  targetRecall: 'SIS_TARGET_RECALL',
+  memoryBudgetMb: 'SIS_MEMORY_BUDGET_MB',
+  indexSearchParams: 'SIS_INDEX_SEARCH_PARAMS',
 };
+
+/** The folders the API may index: allowedRoots, or the image folder when none are listed. */
+export function effectiveAllowedRoots(config: Pick<AppConfig, 'allowedRoots' | 'imageDir'>): string[] {
+  return config.allowedRoots.length > 0 ? [...config.allowedRoots] : [config.imageDir];
+}

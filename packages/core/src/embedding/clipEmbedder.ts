@@ -129,7 +129,12 @@ export class ClipEmbedder implements Embedder {
       dtype: 'fp32' as const,
       // 'auto' stays on the CPU: the CUDA provider needs onnxruntime-node's CUDA build, which we do not install.
       device: this.settings.device === 'cuda' ? ('cuda' as const) : ('cpu' as const),
-      session_options: threads > 0 ? { intraOpNumThreads: threads } : {},
+      session_options: {
+        ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+        // Idle ONNX Runtime workers otherwise spin after each call, taking the CPU from decoding and
+        // from the server (measured: 20% more images/s without spinning on a busy 2-core machine).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      },
     };
   }
 }

@@ -17,6 +17,8 @@ export interface LibraryWriter {
   }): void;
   saveIndex(): void;
   recordReindex(): void;
+  /** Resolves when no background index rebuild (retraining) is running; awaited before the final save. */
+  whenIndexReady?(): Promise<void>;
 }
 
 export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
@@ -119,6 +121,8 @@ export class Indexer {
     progress.phase = 'saving';
     report();
     const saveStart = performance.now();
+    // A rebuild the growth started (e.g. flat -> IVF) finishes first, so that it is what gets saved.
+    if (!cancelled) await this.library.whenIndexReady?.();
     this.library.saveIndex();
     if (!cancelled) this.library.recordReindex();
     timings.writeMs += performance.now() - saveStart;

@@ -1,1 +1,1 @@
-export { Searcher, InvalidSearchError, type LibraryReader, type SearchHit, type SearchResult, type SearcherSettings } from './searcher';
+export { Searcher, InvalidSearchError, DEFAULT_MAX_QUERY_LENGTH, type LibraryReader, type SearchHit, type SearchResult, type SearchOptions, type SearcherSettings } from './searcher';

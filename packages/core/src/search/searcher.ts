@@ -23,7 +23,17 @@ export interface LibraryReader {
   count(): number;
   search(query: Float32Array, k: number): { image: { id: number; path: string; width: number; height: number }; score: number }[];
   getByPath(path: string): { id: number; embedding: Float32Array } | undefined;
+  getById(id: number): { id: number; embedding: Float32Array } | undefined;
 }
+
+/** Optional narrowing of a search. */
+export interface SearchOptions {
+  /** Leave out hits whose cosine similarity is below this, in [-1, 1]. The result may then hold fewer than k hits. */
+  minScore?: number;
+}
+
+/** Longest text query accepted unless SearcherSettings.maxQueryLength says otherwise, in characters. */
+export const DEFAULT_MAX_QUERY_LENGTH = 1000;
 
 export class InvalidSearchError extends Error {
   override readonly name = 'InvalidSearchError';
@@ -44,50 +54,79 @@ export class Searcher {
     private readonly settings: SearcherSettings,
   ) {}
 
-  async searchText(query: string, k: number): Promise<SearchResult> {
+  async searchText(query: string, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
+    this.checkOptions(options);
     const text = query.trim();
     if (text === '') throw new InvalidSearchError('The search text is empty: describe what you are looking for, e.g. "a dog running in snow"');
-    const maxLength = this.settings.maxQueryLength ?? 1000;
+    const maxLength = this.settings.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;
     if (text.length > maxLength) throw new InvalidSearchError(`The search text is ${text.length} characters long; the limit is ${maxLength}`);
     return this.timed(async () => {
       const [vector] = await this.embedder.embedTexts([text]);
-      return this.nearest(vector!, k);
+      return this.nearest(vector!, k, options);
     });
   }
 
   /** Images like the given image file or bytes (which need not be indexed). */
-  async searchImage(source: string | Buffer, k: number): Promise<SearchResult> {
+  async searchImage(source: string | Buffer, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
+    this.checkOptions(options);
     return this.timed(async () => {
       const image = await this.prepareImage(source, this.embedder.preprocess);
       const [vector] = await this.embedder.embedPixels([image.pixelValues]);
-      return this.nearest(vector!, k);
+      return this.nearest(vector!, k, options);
     });
   }
 
   /** Indexed images like an indexed image, the image itself excluded. */
-  async similarTo(indexedPath: string, k: number): Promise<SearchResult> {
+  async similarTo(indexedPath: string, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
+    this.checkOptions(options);
     const entry = this.library.getByPath(indexedPath);
     if (!entry) throw new InvalidSearchError(`Not in the index: ${indexedPath}`);
-    return this.timed(async () => this.nearest(entry.embedding, k + 1).filter((hit) => hit.id !== entry.id).slice(0, k));
+    return this.timed(async () => this.nearestExcluding(entry, k, options));
   }
 
-  private nearest(vector: Float32Array, k: number): SearchHit[] {
-    return this.library.search(vector, k).map(({ image, score }) => ({
-      id: image.id,
-      path: image.path,
-      score,
-      width: image.width,
-      height: image.height,
-    }));
+  /** Indexed images like the indexed image with this catalogue id ("more like this"), the image itself excluded. */
+  async similarToId(id: number, k: number, options: SearchOptions = {}): Promise<SearchResult> {
+    this.checkK(k);
+    this.checkOptions(options);
+    const entry = Number.isSafeInteger(id) ? this.library.getById(id) : undefined;
+    if (!entry) throw new InvalidSearchError(`No indexed image has id ${id}`);
+    return this.timed(async () => this.nearestExcluding(entry, k, options));
+  }
+
+  private nearestExcluding(entry: { id: number; embedding: Float32Array }, k: number, options: SearchOptions): SearchHit[] {
+    return this.nearest(entry.embedding, k + 1, options)
+      .filter((hit) => hit.id !== entry.id)
+      .slice(0, k);
+  }
+
+  private nearest(vector: Float32Array, k: number, options: SearchOptions): SearchHit[] {
+    const minScore = options.minScore ?? -Infinity;
+    return this.library
+      .search(vector, k)
+      .filter(({ score }) => score >= minScore)
+      .map(({ image, score }) => ({
+        id: image.id,
+        path: image.path,
+        score,
+        width: image.width,
+        height: image.height,
+      }));
   }
 
   private async timed(run: () => Promise<SearchHit[]>): Promise<SearchResult> {
     const start = performance.now();
     const hits = await run();
     return { hits, totalImages: this.library.count(), tookMs: performance.now() - start };
+  }
+
+  private checkOptions(options: SearchOptions): void {
+    const { minScore } = options;
+    if (minScore !== undefined && !(Number.isFinite(minScore) && minScore >= -1 && minScore <= 1)) {
+      throw new InvalidSearchError(`minScore must be a number from -1 to 1 (cosine similarity), got ${minScore}`);
+    }
   }
 
   private checkK(k: number): void {

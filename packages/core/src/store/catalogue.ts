@@ -74,6 +74,8 @@ export interface CatalogueChanges {
 export interface CommittedChanges {
   /** Positions whose vectors are gone, ascending: remove them (order-preserving compaction). */
   removedPositions: number[];
+  /** Ids of the rows whose vectors are gone (removed, re-embedded or now skipped): the vector index's labels. */
+  removedIds: number[];
   /** Ids of the rows whose vectors were appended, in position order (same order as upsertIndexed). */
   appendedIds: number[];
   indexedCount: number;
@@ -288,6 +290,44 @@ export class Catalogue {
     for (const row of rows) yield this.decodeRowEmbedding(row, dimension);
   }
 
+  /** Ids of the indexed rows, ascending (the vector index's labels). */
+  indexedIds(): number[] {
+    return this.db
+      .prepare<[], { id: number }>('SELECT id FROM images WHERE position IS NOT NULL ORDER BY id')
+      .all()
+      .map((row) => row.id);
+  }
+
+  /**
+   * Up to `limit` stored embeddings of indexed rows with id > afterId, by id: one self-contained query per
+   * chunk, so a caller may await between chunks while other statements run on this connection.
+   */
+  embeddingChunk(afterId: number, limit: number, dimension: number): { ids: number[]; vectors: Float32Array } {
+    const rows = this.db
+      .prepare<[number, number], { id: number; path: string; embedding: Buffer | null }>(
+        `SELECT images.id, path, embeddings.vector AS embedding FROM images LEFT JOIN embeddings ON embeddings.image_id = images.id
+         WHERE images.id > ? AND position IS NOT NULL ORDER BY images.id LIMIT ?`,
+      )
+      .all(afterId, limit);
+    const vectors = new Float32Array(rows.length * dimension);
+    rows.forEach((row, i) => vectors.set(this.decodeRowEmbedding(row, dimension), i * dimension));
+    return { ids: rows.map((row) => row.id), vectors };
+  }
+
+  /** The stored embeddings of the given indexed ids (those that are gone are left out), in the order given. */
+  embeddingsByIds(ids: readonly number[], dimension: number): { ids: number[]; vectors: Float32Array } {
+    const rows = this.db
+      .prepare<[string], { id: number; path: string; embedding: Buffer | null }>(
+        `SELECT images.id, images.path, embeddings.vector AS embedding FROM json_each(?) AS wanted
+         JOIN images ON images.id = wanted.value LEFT JOIN embeddings ON embeddings.image_id = images.id
+         WHERE position IS NOT NULL ORDER BY wanted.key`,
+      )
+      .all(JSON.stringify(ids));
+    const vectors = new Float32Array(rows.length * dimension);
+    rows.forEach((row, i) => vectors.set(this.decodeRowEmbedding(row, dimension), i * dimension));
+    return { ids: rows.map((row) => row.id), vectors };
+  }
+
   /** True when the indexed rows' positions are exactly 0..n-1 (what apply's renumbering relies on). */
   positionsAreContiguous(): boolean {
     const row = this.db
@@ -323,11 +363,13 @@ export class Catalogue {
         const rowOf = this.db.prepare<[string], { id: number; position: number | null }>('SELECT id, position FROM images WHERE path = ?');
         const deleteEmbedding = this.db.prepare<[number], unknown>('DELETE FROM embeddings WHERE image_id = ?');
         const removed = new Set<number>();
+        const removedIds: number[] = [];
         let embeddingsDeleted = 0;
         const loseVector = (filePath: string): void => {
           const row = rowOf.get(filePath);
           if (row?.position === undefined || row.position === null) return;
           removed.add(row.position);
+          removedIds.push(row.id);
           embeddingsDeleted += deleteEmbedding.run(row.id).changes;
         };
         changes.removePaths.forEach(loseVector);
@@ -376,7 +418,7 @@ export class Catalogue {
         }
         const vectorsChanged = removedPositions.length > 0 || appendedIds.length > 0;
         if (vectorsChanged) this.bumpGeneration();
-        return { removedPositions, appendedIds, indexedCount, generation: this.generation() };
+        return { removedPositions, removedIds, appendedIds, indexedCount, generation: this.generation() };
       })
       .immediate();
   }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { removeQuietly, renameDurably, temporaryPathFor, writeFileAtomic } from './atomicFile';
 import { IndexSaveError } from './errors';
+import { kindOfFactory, type IndexDescriptor } from './indexPlan';
 import { VectorIndex } from './vectorIndex';
 
 /**
@@ -10,16 +11,17 @@ import { VectorIndex } from './vectorIndex';
  * holds (catalogue id, generation, count, dimension) and carries the file's SHA-256, so that an index file that is stale,
  * half-replaced or damaged is never loaded: it is rebuilt from the catalogue instead. The checksum also keeps
  * damaged bytes away from FAISS's reader, which can abort the process on some corrupt headers.
+ *
+ * Format 2 adds the index descriptor (factory string, what it was built for, tuned search parameters): the
+ * file holds catalogue ids as FAISS labels. Format 1 files (a positional IndexFlatIP) are rebuilt.
  */
 
 export const INDEX_FILE_NAME = 'image_index.faiss';
 export const INDEX_SIDECAR_FILE_NAME = 'image_index.json';
 
-const SIDECAR_FORMAT_VERSION = 1;
+const SIDECAR_FORMAT_VERSION = 2;
 /** Room kept free on the disk beyond the index file itself when saving. */
 const FREE_SPACE_MARGIN_BYTES = 16 * 1024 * 1024;
-/** Generous upper bound of FAISS's IndexFlat header, for the free-space estimate. */
-const INDEX_HEADER_BYTES = 1024;
 const HASH_READ_BYTES = 8 * 1024 * 1024;
 
 export interface IndexSidecar {
@@ -30,6 +32,7 @@ export interface IndexSidecar {
   dimension: number;
   sha256: string;
   savedAt: string;
+  index: IndexDescriptor;
 }
 
 /** Which committed catalogue state an index holds. */
@@ -44,7 +47,21 @@ export interface ExpectedIndexState extends CatalogueVersion {
   dimension: number;
 }
 
-export type IndexLoadResult = { index: VectorIndex } | { rebuildReason: string };
+export type IndexLoadResult =
+  | { index: VectorIndex; descriptor: IndexDescriptor }
+  | {
+      rebuildReason: string;
+      /**
+       * The saved index when it is intact but stale (another generation of the same catalogue) and trained:
+       * its training (IVF centroids, quantiser ranges) can be reused instead of training again.
+       */
+      stale?: { index: VectorIndex; descriptor: IndexDescriptor };
+    };
+
+export interface LoadIndexOptions {
+  /** Memory-map IVF lists (read-only index): for readers. */
+  mmap?: boolean;
+}
 
 export function indexFilePaths(dataDir: string): { indexPath: string; sidecarPath: string } {
   return { indexPath: path.join(dataDir, INDEX_FILE_NAME), sidecarPath: path.join(dataDir, INDEX_SIDECAR_FILE_NAME) };
@@ -54,20 +71,20 @@ export function indexFilePaths(dataDir: string): { indexPath: string; sidecarPat
  * Atomically replaces image_index.faiss, then its sidecar. A crash between the two leaves a new index with the
  * old sidecar: the checksum no longer matches, so the next open rebuilds. Nothing is replaced on failure.
  */
-export function saveIndexFiles(dataDir: string, index: VectorIndex, version: CatalogueVersion): void {
+export function saveIndexFiles(dataDir: string, index: VectorIndex, version: CatalogueVersion, descriptor: IndexDescriptor): void {
   const { indexPath, sidecarPath } = indexFilePaths(dataDir);
   const tempPath = temporaryPathFor(indexPath);
-  const expectedDataBytes = index.size * index.dimension * 4;
+  const expectedBytes = index.info().serializedBytes;
   try {
-    // FAISS's write() aborts the process when it cannot open or fill the file: make sure it can, first.
+    // Check that the file can be created and filled first (the unpatched binding aborted the process when it could not).
     fs.closeSync(fs.openSync(tempPath, 'wx'));
-    ensureFreeSpace(dataDir, expectedDataBytes + INDEX_HEADER_BYTES);
+    ensureFreeSpace(dataDir, expectedBytes);
     index.write(tempPath);
     const fd = fs.openSync(tempPath, 'r+');
     let sha256: string;
     try {
       const size = fs.fstatSync(fd).size;
-      if (size < expectedDataBytes) throw new IndexSaveError(`Writing ${indexPath} produced ${size} bytes, expected at least ${expectedDataBytes}.`);
+      if (size !== expectedBytes) throw new IndexSaveError(`Writing ${indexPath} produced ${size} bytes, expected ${expectedBytes}.`);
       sha256 = hashFile(fd);
       fs.fsyncSync(fd);
     } finally {
@@ -82,6 +99,7 @@ export function saveIndexFiles(dataDir: string, index: VectorIndex, version: Cat
       dimension: index.dimension,
       sha256,
       savedAt: new Date().toISOString(),
+      index: descriptor,
     };
     writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
   } catch (error) {
@@ -92,19 +110,37 @@ export function saveIndexFiles(dataDir: string, index: VectorIndex, version: Cat
 }
 
 /** Loads image_index.faiss if the sidecar vouches for it and it matches the expected catalogue state. */
-export function loadIndexFile(dataDir: string, expected: ExpectedIndexState): IndexLoadResult {
-  const { indexPath, sidecarPath } = indexFilePaths(dataDir);
-  const sidecar = readSidecar(sidecarPath);
+export function loadIndexFile(dataDir: string, expected: ExpectedIndexState, options: LoadIndexOptions = {}): IndexLoadResult {
+  const sidecar = readSidecar(indexFilePaths(dataDir).sidecarPath);
   if (typeof sidecar === 'string') return { rebuildReason: sidecar };
   if (sidecar.catalogueId !== expected.catalogueId) return { rebuildReason: 'the saved index belongs to another catalogue' };
+  if (sidecar.dimension !== expected.dimension) {
+    return { rebuildReason: `the saved index holds vectors of dimension ${sidecar.dimension}, the catalogue ${expected.dimension}` };
+  }
+  let staleReason: string | undefined;
   if (sidecar.generation !== expected.generation) {
-    return { rebuildReason: `the saved index is from catalogue generation ${sidecar.generation}, the catalogue is at ${expected.generation}` };
+    staleReason = `the saved index is from catalogue generation ${sidecar.generation}, the catalogue is at ${expected.generation}`;
+  } else if (sidecar.ntotal !== expected.ntotal) {
+    staleReason = `the saved index holds ${sidecar.ntotal} vectors, the catalogue ${expected.ntotal}`;
   }
-  if (sidecar.ntotal !== expected.ntotal || sidecar.dimension !== expected.dimension) {
-    return {
-      rebuildReason: `the saved index holds ${sidecar.ntotal} vectors of dimension ${sidecar.dimension}, the catalogue ${expected.ntotal} of dimension ${expected.dimension}`,
-    };
+  if (staleReason === undefined) {
+    const loaded = readVerified(dataDir, sidecar, expected.dimension, options);
+    if ('rebuildReason' in loaded) return loaded;
+    if (loaded.index.size !== expected.ntotal) {
+      return { rebuildReason: `${INDEX_FILE_NAME} holds ${loaded.index.size} vectors, the catalogue ${expected.ntotal}` };
+    }
+    return { index: loaded.index, descriptor: sidecar.index };
   }
+  // Stale: worth reading only for its training, which takes minutes to redo on a large collection.
+  if (sidecar.index.kind !== 'ivf') return { rebuildReason: staleReason };
+  const loaded = readVerified(dataDir, sidecar, expected.dimension, {});
+  if ('rebuildReason' in loaded || !loaded.index.isTrained) return { rebuildReason: staleReason };
+  return { rebuildReason: staleReason, stale: { index: loaded.index, descriptor: sidecar.index } };
+}
+
+/** Reads image_index.faiss if it matches the sidecar's checksum. */
+function readVerified(dataDir: string, sidecar: IndexSidecar, dimension: number, options: LoadIndexOptions): { index: VectorIndex } | { rebuildReason: string } {
+  const { indexPath } = indexFilePaths(dataDir);
 
   let fd: number;
   try {
@@ -119,7 +155,7 @@ export function loadIndexFile(dataDir: string, expected: ExpectedIndexState): In
     if (hashFile(fd) !== sidecar.sha256) return { rebuildReason: `${INDEX_FILE_NAME} does not match its checksum` };
     let index: VectorIndex;
     try {
-      index = VectorIndex.read(indexPath, expected.dimension);
+      index = VectorIndex.read(indexPath, dimension, { mmap: options.mmap === true });
     } catch (error) {
       return { rebuildReason: `${INDEX_FILE_NAME} cannot be read: ${(error as Error).message}` };
     }
@@ -127,8 +163,8 @@ export function loadIndexFile(dataDir: string, expected: ExpectedIndexState): In
     if (!current || current.ino !== opened.ino || current.dev !== opened.dev) {
       return { rebuildReason: `${INDEX_FILE_NAME} was replaced while it was being loaded` };
     }
-    if (index.size !== expected.ntotal) {
-      return { rebuildReason: `${INDEX_FILE_NAME} holds ${index.size} vectors, the catalogue ${expected.ntotal}` };
+    if (index.info().description !== sidecar.index.description) {
+      return { rebuildReason: `${INDEX_FILE_NAME} holds a ${index.info().description} index, its sidecar says ${sidecar.index.description}` };
     }
     return { index };
   } finally {
@@ -153,13 +189,39 @@ function readSidecar(sidecarPath: string): IndexSidecar | string {
   if (typeof value !== 'object' || value === null) return `${INDEX_SIDECAR_FILE_NAME} is not an object`;
   const fields = value as Record<string, unknown>;
   const isCount = (field: unknown): field is number => typeof field === 'number' && Number.isSafeInteger(field) && field >= 0;
-  const { formatVersion, catalogueId, generation, ntotal, dimension, sha256, savedAt } = fields;
+  const { formatVersion, catalogueId, generation, ntotal, dimension, sha256, savedAt, index } = fields;
+  if (formatVersion === 1) return `${INDEX_SIDECAR_FILE_NAME} is from an earlier version (a positional flat index)`;
   if (formatVersion !== SIDECAR_FORMAT_VERSION) return `${INDEX_SIDECAR_FILE_NAME} has an unknown format version`;
   const isText = (field: unknown): field is string => typeof field === 'string';
   if (!isText(catalogueId) || !isCount(generation) || !isCount(ntotal) || !isCount(dimension) || !isText(sha256) || !isText(savedAt)) {
     return `${INDEX_SIDECAR_FILE_NAME} is incomplete`;
   }
-  return { formatVersion, catalogueId, generation, ntotal, dimension, sha256, savedAt };
+  const descriptor = readDescriptor(index);
+  if (!descriptor) return `${INDEX_SIDECAR_FILE_NAME} does not describe its index`;
+  return { formatVersion, catalogueId, generation, ntotal, dimension, sha256, savedAt, index: descriptor };
+}
+
+function readDescriptor(value: unknown): IndexDescriptor | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { factory, description, builtFor, searchParams, measuredRecall, targetRecall, reason } = value as Record<string, unknown>;
+  if (typeof factory !== 'string' || factory === '' || typeof description !== 'string' || typeof builtFor !== 'number' || !Number.isSafeInteger(builtFor) || builtFor < 0) return undefined;
+  if (typeof searchParams !== 'object' || searchParams === null) return undefined;
+  const params: Record<string, number> = {};
+  for (const [name, param] of Object.entries(searchParams)) {
+    if (typeof param !== 'number' || !Number.isFinite(param)) return undefined;
+    params[name] = param;
+  }
+  if (!(measuredRecall === null || typeof measuredRecall === 'number') || typeof targetRecall !== 'number') return undefined;
+  return {
+    factory,
+    description,
+    kind: kindOfFactory(factory),
+    builtFor,
+    searchParams: params,
+    measuredRecall,
+    targetRecall,
+    reason: typeof reason === 'string' ? reason : '',
+  };
 }
 
 function hashFile(fd: number): string {

@@ -1,5 +1,7 @@
 /** The store's public data shapes. */
 
+import type { IndexKind, IndexSettings } from './indexPlan';
+
 export type FileStatus = 'indexed' | 'skipped';
 
 /** What the incremental diff compares: a file is unchanged when both are equal. */
@@ -76,6 +78,8 @@ export interface OpenLibraryOptions {
   dimension: number;
   /** Writers take the data directory's lock; readers never write anything. */
   writable: boolean;
+  /** How the vector index is chosen and tuned (defaults: indexPlan.ts). */
+  index?: Partial<IndexSettings>;
 }
 
 export interface LibraryStats {
@@ -90,10 +94,45 @@ export interface LibraryStats {
   /** Set by recordReindex() (ms since the epoch), null before the first one. */
   lastReindexAt: number | null;
   index: {
+    /** The FAISS index as a factory-style description, e.g. 'IDMap2,Flat' (exact), 'IDMap2,HNSW32', 'IVF4096,SQ8'. */
+    type: string;
+    kind: IndexKind;
+    /** The factory string it was built from (automatic choice or SIS_INDEX_FACTORY). */
+    factory: string;
+    /** Why this index was chosen. */
+    choice: string;
+    /** Vectors searchable. */
+    vectors: number;
+    /** Deleted entries an HNSW graph still carries (skipped by search) until it is rebuilt. */
+    tombstones: number;
+    /** Collection size the index was built (and trained) for. */
+    builtFor: number;
+    /** Search-time parameters in effect (nprobe, efSearch); empty for exact search. */
+    searchParams: Record<string, number>;
+    targetRecall: number;
+    /** recall@10 against exact search measured on a sample of the collection when the index was built; null if not measured. */
+    measuredRecall: number | null;
+    /** Heap bytes the index holds in this process. */
+    memoryBytes: number;
+    /** Bytes of the index file mapped rather than read (IVF lists, readers). */
+    mappedBytes: number;
+    /** Size of image_index.faiss on disk; null when it has not been saved. */
+    fileBytes: number | null;
     /** 'file': image_index.faiss was loaded; 'catalogue': rebuilt from the stored embeddings (rebuildReason says why). */
     loadedFrom: 'file' | 'catalogue';
     rebuildReason: string | null;
     /** Catalogue changes not yet written to image_index.faiss (saveIndex or close writes them). */
     unsavedChanges: boolean;
+    /** A replacement index being built in the background, and why. */
+    rebuilding: { reason: string; startedAt: number; vectorsRead: number } | null;
+    /** How the last background rebuild of this process ended. */
+    lastRebuild: {
+      reason: string;
+      finishedAt: number;
+      error: string | null;
+      timings: { trainMs: number; addMs: number; tuneMs: number } | null;
+      /** Changes committed during the build to vectors it had already read, replayed onto it before the swap. */
+      replayed: number;
+    } | null;
   };
 }

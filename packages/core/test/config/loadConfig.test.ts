@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, defaultConfig, loadConfig } from '../../src/config';
+import { ConfigError, defaultConfig, effectiveAllowedRoots, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
   let cwd: string;
@@ -70,5 +70,63 @@ describe('loadConfig', () => {
 
   it('fails clearly when an explicitly named config file is missing', () => {
     expect(() => loadConfig({ cwd, env: { SIS_CONFIG: 'nope.json' } })).toThrow(/Cannot read config file .*nope\.json/);
+  });
+});
+
+describe('loadConfig: API server settings', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-config-'));
+  });
+  afterEach(() => fs.rmSync(cwd, { recursive: true, force: true }));
+
+  it('defaults to loopback, port 4000, the image folder as the only allowed root, and the Vite dev origin', () => {
+    const config = loadConfig({ env: {}, cwd });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      imageDir: path.join(cwd, 'images'),
+      allowedRoots: [],
+      corsOrigins: ['http://localhost:5173'],
+      maxUploadBytes: 10 * 1024 * 1024,
+      webDir: '',
+      logLevel: 'info',
+    });
+    expect(effectiveAllowedRoots(config)).toEqual([path.join(cwd, 'images')]);
+  });
+
+  it('reads SIS_HOST, SIS_PORT, SIS_IMAGE_DIR, SIS_ALLOWED_ROOTS (comma-separated, resolved) and SIS_CORS_ORIGINS', () => {
+    const config = loadConfig({
+      cwd,
+      env: {
+        SIS_HOST: '0.0.0.0',
+        SIS_PORT: '8080',
+        SIS_IMAGE_DIR: 'pics',
+        SIS_ALLOWED_ROOTS: '/srv/photos, more ,',
+        SIS_CORS_ORIGINS: 'http://localhost:5173,https://photos.example.com',
+        SIS_MAX_UPLOAD_BYTES: '1000',
+        SIS_WEB_DIR: 'web',
+      },
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      imageDir: path.join(cwd, 'pics'),
+      allowedRoots: ['/srv/photos', path.join(cwd, 'more')],
+      corsOrigins: ['http://localhost:5173', 'https://photos.example.com'],
+      maxUploadBytes: 1000,
+      webDir: path.join(cwd, 'web'),
+    });
+    expect(effectiveAllowedRoots(config)).toEqual(['/srv/photos', path.join(cwd, 'more')]);
+  });
+
+  it.each([
+    [{ SIS_PORT: '70000' }, /SIS_PORT must be from 0 to 65535/],
+    [{ SIS_PORT: 'http' }, /SIS_PORT must be a whole number/],
+    [{ SIS_CORS_ORIGINS: 'http://localhost:5173/' }, /SIS_CORS_ORIGINS each origin must look like/],
+    [{ SIS_MAX_UPLOAD_BYTES: '0' }, /SIS_MAX_UPLOAD_BYTES must be at least 1/],
+    [{ SIS_LOG_LEVEL: 'loud' }, /SIS_LOG_LEVEL must be one of/],
+  ])('rejects %j with a message naming the setting', (env, message) => {
+    expect(() => loadConfig({ cwd, env })).toThrow(message);
   });
 });

@@ -1,0 +1,238 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
+import type { ApiContext, ApiLimits } from './context';
+import { depthLimitRule } from './depthLimit';
+import { BAD_USER_INPUT, createFormatError } from './errors';
+import { createLogger, requestLogging, type Logger } from './logger';
+import { knownOperationTypesRule } from './operationTypes';
+import { playgroundAssets, sendPlayground, wantsHtml } from './playground';
+import { AllowedRoots } from './roots';
+import { imageRoutes } from './routes/images';
+import { buildApiSchema } from './schema';
+import { THUMBNAIL_DIR_NAME, ThumbnailCache } from './thumbnails';
+import { base64Length, formatBytes } from './upload';
+
+export const GRAPHQL_PATH = '/graphql';
+export const DEFAULT_MAX_QUERY_DEPTH = 6;
+export const THUMBNAIL_MAX_SIDE = 256;
+/** GraphiQL's introspection query has ~300 tokens. */
+export const MAX_DOCUMENT_TOKENS = 10_000;
+
+export interface ServerOptions {
+  /** Default: pino at config.logLevel on stdout. */
+  logger?: Logger;
+  /** Deepest field nesting accepted (introspection excepted); default 6. */
+  maxQueryDepth?: number;
+  /** A built web app (a folder with index.html) to serve at /; the playground then lives at /graphql only. */
+  webDir?: string;
+}
+
+export interface ApiServer {
+  readonly app: Express;
+  readonly httpServer: http.Server;
+  readonly jobs: ReindexJobs;
+  readonly logger: Logger;
+  readonly limits: ApiLimits;
+  /** Listens (default: config.port on config.host; port 0 picks a free one) and resolves with the address. */
+  listen(port?: number, host?: string): Promise<{ url: string; host: string; port: number }>;
+  /**
+   * Graceful stop: refuses new reindex jobs and stops the running one after its current batch (it commits what
+   * it did), then stops accepting connections and lets requests in flight finish (10 s at most).
+   * The engine stays open: whoever opened it closes it.
+   */
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}
+
+/**
+ * DNS-rebinding guard for a server on a loopback address: a web page from elsewhere whose name was re-pointed at
+ * 127.0.0.1 still sends its own name in Host, and is refused.
+ */
+function loopbackHostCheck(configuredHost: string): RequestHandler {
+  return (req, res, next) => {
+    const hostname = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    if (isLoopback(hostname) || hostname === configuredHost.toLowerCase()) return next();
+    res.status(403).json({ error: `Host "${hostname}" is not served: this server only answers on ${configuredHost} (SIS_HOST).` });
+  };
+}
+
+/**
+ * The API as an express app on an http.Server, not yet listening: GraphQL at /graphql (GraphiQL for browsers),
+ * images and thumbnails, and optionally the web app. `engine` should be writable (the server's one writer):
+ * searches read the state the last reindex checkpoint committed while reindex jobs write through the same engine.
+ */
+export async function createServer(engine: Engine, config: AppConfig, options: ServerOptions = {}): Promise<ApiServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const limits: ApiLimits = {
+    maxResults: config.maxResults,
+    maxQueryLength: DEFAULT_MAX_QUERY_LENGTH,
+    maxUploadBytes: config.maxUploadBytes,
+    maxQueryDepth: options.maxQueryDepth ?? DEFAULT_MAX_QUERY_DEPTH,
+  };
+  const roots = new AllowedRoots(effectiveAllowedRoots(config));
+  await roots.refresh();
+  const jobs = new ReindexJobs(
+    (root, reindexOptions) => {
+      if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
+      return engine.indexer.reindex(root, reindexOptions);
+    },
+    {
+      onFinished: (job, error) => {
+        const summary = job.summary && {
+          seen: job.summary.seen,
+          embedded: job.summary.embedded,
+          unchanged: job.summary.unchanged,
+          skipped: job.summary.skipped.length,
+          removed: job.summary.removed,
+          imagesPerSecond: Math.round(job.summary.imagesPerSecond * 10) / 10,
+          elapsedMs: Math.round(job.summary.elapsedMs),
+        };
+        if (error) logger.error({ jobId: job.id, dir: job.root, err: error }, 'reindex job failed');
+        else logger.info({ jobId: job.id, dir: job.root, state: job.state, ...summary }, 'reindex job finished');
+      },
+    },
+  );
+  const thumbnails = new ThumbnailCache(path.join(config.dataDir, THUMBNAIL_DIR_NAME), { maxSide: THUMBNAIL_MAX_SIDE, maxPixels: config.maxPixels });
+
+  const app = express();
+  const httpServer = http.createServer(app);
+  app.disable('x-powered-by');
+
+  const apollo = new ApolloServer<ApiContext>({
+    schema: await buildApiSchema(),
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
+    // The playground needs introspection, and this API has nothing to hide in its schema.
+    introspection: true,
+    // Shutdown is ours (startServer): Apollo's own handler would stop before the reindex, then re-raise the signal.
+    stopOnTerminationSignals: false,
+    validationRules: [knownOperationTypesRule, depthLimitRule(limits.maxQueryDepth)],
+    // Bounds parsing work whatever the body size (uploads travel as one string token in variables).
+    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer })],
+    logger: {
+      debug: (message) => logger.debug(message),
+      info: (message) => logger.info(message),
+      warn: (message) => logger.warn(message),
+      error: (message) => logger.error(message),
+    },
+  });
+  await apollo.start();
+
+  app.use(requestLogging(logger));
+  if (isLoopback(config.host)) app.use(loopbackHostCheck(config.host));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
+
+  app.use(playgroundAssets());
+  app.get(GRAPHQL_PATH, (req, res, next) => (wantsHtml(req) ? sendPlayground(res, GRAPHQL_PATH) : next()));
+  // base64 makes an upload 4/3 larger; the slack covers the query text and a data: URL prefix.
+  const bodyLimit = base64Length(limits.maxUploadBytes) + 64 * 1024;
+  app.use(
+    GRAPHQL_PATH,
+    express.json({ limit: bodyLimit }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<ApiContext> => ({
+        engine,
+        jobs,
+        roots,
+        limits,
+        logger,
+        baseUrl: `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`,
+      }),
+    }),
+  );
+  app.use(imageRoutes({ library: engine.library, thumbnails, logger }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', images: engine.library.count(), reindexing: jobs.current() !== undefined });
+  });
+
+  const webDir = options.webDir && fs.existsSync(path.join(options.webDir, 'index.html')) ? options.webDir : undefined;
+  if (webDir) {
+    app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
+    // Client-side routes of the single-page app.
+    app.use((req, res, next) => (wantsHtml(req) ? res.sendFile(path.join(webDir, 'index.html')) : next()));
+  } else {
+    app.get('/favicon.ico', (_req, res) => {
+      res.status(204).end();
+    });
+    app.get('/', (req, res) => {
+      if (wantsHtml(req)) return sendPlayground(res, GRAPHQL_PATH);
+      res.json({ graphql: GRAPHQL_PATH, playground: 'open / or /graphql in a browser' });
+    });
+  }
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'Not found' });
+  });
+  const badRequest = (res: express.Response, status: number, message: string) => {
+    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  };
+  const errorHandler: ErrorRequestHandler = (error: { type?: string; status?: number }, req, res, _next) => {
+    if (error.type === 'entity.too.large') {
+      res.status(413).json({
+        errors: [
+          {
+            message: `The request body is larger than ${formatBytes(bodyLimit)}; uploaded images may be at most ${formatBytes(limits.maxUploadBytes)} (SIS_MAX_UPLOAD_BYTES).`,
+            extensions: { code: BAD_USER_INPUT },
+          },
+        ],
+      });
+      return;
+    }
+    if (error.type === 'entity.parse.failed') return badRequest(res, 400, 'The request body is not valid JSON.');
+    // body-parser's 415s: they are the client's, not the server's.
+    if (error.type === 'charset.unsupported') return badRequest(res, 415, 'The request body must be JSON in UTF-8 (Content-Type: application/json; charset=utf-8).');
+    if (error.type === 'encoding.unsupported') return badRequest(res, 415, 'Unsupported Content-Encoding: send the body as it is, or gzip, deflate or br.');
+    // Any other client error raised on the way in: a body that does not decompress or ends early, a malformed URL.
+    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+      return badRequest(res, error.status, req.path === GRAPHQL_PATH ? 'The request body could not be read: send JSON (uncompressed, or gzip, deflate or br).' : 'Bad request.');
+    }
+    logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error in an HTTP request');
+    if (!res.headersSent) res.status(500).json({ error: 'Internal server error' });
+  };
+  app.use(errorHandler);
+
+  return {
+    app,
+    httpServer,
+    jobs,
+    logger,
+    limits,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        httpServer.once('error', onError);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', onError);
+          const address = httpServer.address() as AddressInfo;
+          const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({ url: `http://${urlHost}:${address.port}`, host: address.address, port: address.port });
+        });
+      });
+    },
+    async close() {
+      await jobs.shutdown();
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { createServer, GRAPHQL_PATH, type ApiServer, type ServerOptions } from './app';
+export { startServer, type RunningServer } from './start';
+export { createLogger, type Logger } from './logger';
+export { buildApiSchema } from './schema';

@@ -1,0 +1,44 @@
+import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+
+export const DEFAULT_K = 12;
+
+/** k and minScore, shared by every search (the engine's Searcher checks their ranges). */
+const kField = () => Field(() => Int, { nullable: true, defaultValue: DEFAULT_K, description: 'How many hits, from 1 to maxResults (see stats.limits).' });
+const minScoreField = () =>
+  Field(() => Float, { nullable: true, description: 'Leave out hits with a lower cosine similarity (-1 to 1); there may then be fewer than k.' });
+
+@ArgsType()
+export class SearchArgs {
+  @Field({ description: 'What to look for, e.g. "a sunny beach scene" (1 to maxQueryLength characters).' })
+  query!: string;
+
+  @kField()
+  k!: number | null;
+
+  @minScoreField()
+  minScore!: number | null;
+}
+
+@ArgsType()
+export class SimilarArgs {
+  @Field(() => ID, { description: 'Id of an indexed image (SearchHit.id).' })
+  imageId!: string;
+
+  @kField()
+  k!: number | null;
+
+  @minScoreField()
+  minScore!: number | null;
+}
+
+@ArgsType()
+export class SearchByImageArgs {
+  @Field({ description: "The image file's bytes in base64 (standard or URL-safe; a data: URL is accepted), at most maxUploadBytes once decoded." })
+  imageBase64!: string;
+
+  @kField()
+  k!: number | null;
+
+  @minScoreField()
+  minScore!: number | null;
+}

@@ -1,0 +1,51 @@
+import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { ImageSkipError } from '@sis/core';
+import type { ApiContext } from '../context';
+import { UserInputError } from '../errors';
+import { decodeBase64Upload } from '../upload';
+import { parseImageId, presentImage, presentSearchResult, requireImageId } from './present';
+import { DEFAULT_K, SearchArgs, SearchByImageArgs, SimilarArgs } from './searchArgs';
+import { Image, SearchResult } from './types';
+
+/** Searches: thin calls into the engine's Searcher, which checks k, minScore and the query text. */
+@Resolver()
+export class SearchResolver {
+  @Query(() => SearchResult, { description: 'Text-to-image search: indexed images that best match a description, best first.' })
+  async search(@Args(() => SearchArgs) { query, k, minScore }: SearchArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+    const result = await ctx.engine.searcher.searchText(query, k ?? DEFAULT_K, { minScore: minScore ?? undefined });
+    return presentSearchResult(result, ctx);
+  }
+
+  @Query(() => SearchResult, { description: '"More like this": indexed images similar to an indexed image, the image itself excluded.' })
+  async similar(@Args(() => SimilarArgs) { imageId, k, minScore }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+    const result = await ctx.engine.searcher.similarToId(requireImageId(imageId, 'imageId'), k ?? DEFAULT_K, { minScore: minScore ?? undefined });
+    return presentSearchResult(result, ctx);
+  }
+
+  @Query(() => SearchResult, {
+    description: 'Indexed images similar to an image the client sends in the request (it need not be indexed, nor be on the server).',
+  })
+  async searchByImage(@Args(() => SearchByImageArgs) { imageBase64, k, minScore }: SearchByImageArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+    const bytes = decodeBase64Upload(imageBase64, ctx.limits.maxUploadBytes);
+    try {
+      const result = await ctx.engine.searcher.searchImage(bytes, k ?? DEFAULT_K, { minScore: minScore ?? undefined });
+      return presentSearchResult(result, ctx);
+    } catch (error) {
+      if (error instanceof ImageSkipError) {
+        const detail =
+          error.reason === 'too-many-pixels'
+            ? 'it has more pixels than the server accepts (SIS_MAX_PIXELS)'
+            : 'it is not an image that can be decoded (JPEG, PNG, WebP, GIF, TIFF or HEIF)';
+        throw new UserInputError(`The uploaded file cannot be searched by: ${detail}.`);
+      }
+      throw error;
+    }
+  }
+
+  @Query(() => Image, { nullable: true, description: 'One indexed image by id; null if no indexed image has this id.' })
+  image(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Image | null {
+    const imageId = parseImageId(id.trim());
+    const image = imageId === undefined ? undefined : ctx.engine.library.getById(imageId);
+    return image ? presentImage(image, ctx) : null;
+  }
+}

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { effectiveAllowedRoots, openEngine, type AppConfig, type Engine } from '@sis/core';
+import { createServer, type ApiServer } from './app';
+import { createLogger, type Logger } from './logger';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: ApiServer;
+  readonly engine: Engine;
+  /** Graceful stop (idempotent): reindex stopped at its next batch, requests drained, engine closed. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Stop gracefully on SIGTERM / SIGINT (a second signal exits at once). */
+  handleSignals?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** apps/web/dist, beside this package (the same from src/server and from dist/server). */
+export const DEFAULT_WEB_DIR = path.resolve(__dirname, '../../../web/dist');
+
+/** SIS_WEB_DIR when set; otherwise the built web app in production (NODE_ENV=production), if it has been built. */
+export function chooseWebDir(config: AppConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (config.webDir !== '') return config.webDir;
+  return env.NODE_ENV === 'production' && fs.existsSync(path.join(DEFAULT_WEB_DIR, 'index.html')) ? DEFAULT_WEB_DIR : undefined;
+}
+
+/**
+ * What `sis serve` runs: opens the data directory as its one writer, loads both model towers and the index once,
+ * and serves until stopped.
+ */
+export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const startedAt = performance.now();
+  const engine = await openEngine(config, { writable: true });
+  let server: ApiServer;
+  let url: string;
+  const webDir = chooseWebDir(config, options.env);
+  try {
+    await engine.embedder.warmUp();
+    server = await createServer(engine, config, { logger, webDir });
+    ({ url } = await server.listen());
+  } catch (error) {
+    engine.close();
+    throw error;
+  }
+  const missingRoots = effectiveAllowedRoots(config).filter((root) => !fs.existsSync(root));
+  if (missingRoots.length > 0) {
+    logger.warn({ missingRoots }, 'allowed root folders do not exist (yet): reindex(dir) cannot index anything in them; set SIS_IMAGE_DIR or SIS_ALLOWED_ROOTS');
+  }
+  if (config.webDir !== '' && !fs.existsSync(path.join(config.webDir, 'index.html'))) {
+    logger.warn({ webDir: config.webDir }, 'SIS_WEB_DIR has no index.html: not serving a web app');
+  }
+  logger.info(
+    {
+      url,
+      graphql: `${url}/graphql`,
+      webApp: webDir ?? null,
+      dataDir: config.dataDir,
+      model: engine.embedder.modelName,
+      images: engine.library.count(),
+      allowedRoots: effectiveAllowedRoots(config),
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    'server listening',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      try {
+        await server.close();
+      } finally {
+        engine.close();
+        logger.info('server stopped');
+      }
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      logger.info({ signal, reindexRunning: server.jobs.current() !== undefined }, 'shutting down (stopping the reindex at its next batch)');
+      stop().then(
+        () => {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          process.exitCode = 1;
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return { url, server, engine, stop };
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cliPath, copyPhotos, runCli, tinyModelEnv } from '../helpers/cli';
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/** Runs the built `sis serve` and waits for its "server listening" log line. */
+function serve(env: NodeJS.ProcessEnv): Promise<Served> {
+  const child = spawn(process.execPath, [cliPath, 'serve'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        if (line.msg === 'server listening') resolve({ child, url: line.url as string, lines, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
+  });
+}
+
+async function gql<T>(url: string, query: string): Promise<T> {
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const body = (await response.json()) as { data: T; errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+describe('sis serve', () => {
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-serve-'));
+    copyPhotos(path.join(work, 'images'), 200);
+    // The image folder defaults to ./images (resolved against the working directory given by INIT_CWD / cwd).
+    env = tinyModelEnv(path.join(work, 'data'), { SIS_PORT: '0', SIS_IMAGE_DIR: path.join(work, 'images'), SIS_BATCH_SIZE: '2', SIS_CHECKPOINT_IMAGES: '4' });
+  });
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('starts with one command, and on SIGTERM stops the running reindex at its next batch, keeps what it committed and exits 0', async () => {
+    const served = await serve(env);
+    expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const { reindex } = await gql<{ reindex: { id: string } }>(served.url, 'mutation { reindex(dir: ".") { id } }');
+    for (;;) {
+      const { reindexJob } = await gql<{ reindexJob: { state: string; embedded: number } }>(served.url, `{ reindexJob(id: "${reindex.id}") { state embedded } }`);
+      if (reindexJob.embedded >= 8) break;
+      expect(reindexJob.state).not.toBe('SUCCEEDED'); // 200 photos at batch 2 must take longer than this
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+
+    const finished = served.lines.find((line) => line.msg === 'reindex job finished');
+    expect(finished).toMatchObject({ jobId: reindex.id, state: 'cancelled' });
+    const embedded = finished!.embedded as number;
+    expect(embedded).toBeGreaterThanOrEqual(8);
+    expect(embedded).toBeLessThan(200);
+    expect(served.lines.at(-1)).toMatchObject({ msg: 'server stopped' });
+    // Everything the job embedded was committed, and the lock was released.
+    const stats = await runCli(['stats'], env);
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ indexedImages: embedded });
+  }, 120_000);
+
+  it('refuses to start a second writer on the same data directory, with a clear message', async () => {
+    const served = await serve(env);
+    try {
+      const second = await runCli(['serve'], env);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/^error: Another indexer is already writing to/);
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exited;
+    }
+  }, 120_000);
+
+  it('says clearly when the port is taken', async () => {
+    const served = await serve(env);
+    try {
+      const port = new URL(served.url).port;
+      const other = await runCli(['serve'], { ...env, SIS_DATA_DIR: path.join(work, 'data2'), SIS_PORT: port });
+      expect(other.code).toBe(1);
+      expect(other.stderr).toMatch(`error: Port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exited;
+    }
+  }, 120_000);
+});

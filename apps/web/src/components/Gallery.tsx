@@ -1,0 +1,57 @@
+import { forwardRef, memo, useCallback } from 'react';
+import type { Hit } from '../graphql';
+import { altText, formatScore } from '../format';
+
+export interface GalleryProps {
+  hits: Hit[];
+  onOpen: (index: number) => void;
+  /** A newer search is on its way: the tiles shown are the previous ones. */
+  busy?: boolean;
+}
+
+/**
+ * A responsive grid of thumbnails, best first. Thumbnails load lazily (the browser fetches those near the viewport),
+ * reserve their space from the image's dimensions, and off-screen tiles skip layout and paint (content-visibility),
+ * so hundreds of results do not stall the page.
+ */
+export const Gallery = forwardRef<HTMLUListElement, GalleryProps>(function Gallery({ hits, onOpen, busy }, ref) {
+  return (
+    <ul ref={ref} className={`gallery${busy ? ' busy' : ''}`} aria-label="Results" aria-busy={busy || undefined} data-count={hits.length}>
+      {hits.map((hit, index) => (
+        <Tile key={`${hit.id}:${index}`} hit={hit} index={index} onOpen={onOpen} />
+      ))}
+    </ul>
+  );
+});
+
+interface TileProps {
+  hit: Hit;
+  index: number;
+  onOpen: (index: number) => void;
+}
+
+const Tile = memo(function Tile({ hit, index, onOpen }: TileProps) {
+  const open = useCallback(() => onOpen(index), [onOpen, index]);
+  const alt = altText(hit.path);
+  return (
+    <li className="tile" data-index={index} data-id={hit.id} data-score={hit.score}>
+      <button type="button" onClick={open} title={hit.path} aria-label={`${alt}, score ${formatScore(hit.score)}`} aria-describedby={`path-${index}`}>
+        <img
+          src={hit.thumbnailUrl}
+          alt={alt}
+          width={hit.width}
+          height={hit.height}
+          loading="lazy"
+          decoding="async"
+          draggable={false}
+        />
+        <span className="score" aria-hidden="true">
+          {formatScore(hit.score)}
+        </span>
+        <span className="path" id={`path-${index}`}>
+          {hit.path}
+        </span>
+      </button>
+    </li>
+  );
+});

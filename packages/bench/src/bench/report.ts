@@ -1,0 +1,179 @@
+import path from 'node:path';
+import { describeThreads } from '../config';
+import { invocationDir } from '../paths';
+import { count, fixed, mib, ms, seconds, shortCount, table, withRange } from '../format';
+import { QUIET_CORES, type BenchResult, type PerImageMs } from './summary';
+
+function machineLine(result: BenchResult): string {
+  const m = result.machine;
+  return (
+    `Machine: ${m.cpuModel}, ${m.logicalCores} logical cores (Node may use ${m.availableParallelism}), ` +
+    `${(m.totalMemoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.platform}/${m.arch}; Node ${m.node}, onnxruntime-node ${m.onnxruntime}, ` +
+    `transformers.js ${m.transformers}; load average ${m.loadAverageAtStart.toFixed(2)} at start, ${m.loadAverageAtEnd.toFixed(2)} at end`
+  );
+}
+
+function stageCells(perImage: PerImageMs | undefined): string[] {
+  if (!perImage) return ['-', '-', '-', '-'];
+  return [ms(perImage.scan, 3), ms(perImage.decode), ms(perImage.inference), ms(perImage.write, 2)];
+}
+
+function relativeFolder(folder: string): string {
+  const relative = path.relative(invocationDir(), folder);
+  return relative.length < folder.length ? relative : folder;
+}
+
+export function formatBenchReport(result: BenchResult): string {
+  const out: string[] = [];
+  const { model } = result;
+  out.push(
+    `Model: ${model.name} (dimension ${model.dimension}), batch size ${model.batchSize}, ONNX Runtime intra-op threads ${describeThreads(model.threads)}, device ${model.device}`,
+  );
+  out.push(machineLine(result));
+  out.push('Figures are medians over the measured runs, (min-max) in brackets; other work on the machine shows as a wide range.');
+
+  const indexing = result.indexing;
+  if (indexing) {
+    out.push('');
+    out.push(
+      `## Indexing: ${relativeFolder(indexing.folder)} (${indexing.embedded} images embedded, ${indexing.skipped} skipped), ` +
+        `${indexing.runs} runs after ${indexing.warmup} warm-up, each into a fresh data directory; model loaded once (${seconds(indexing.modelLoadMs)})`,
+    );
+    out.push('');
+    const rows: string[][] = [
+      [
+        `reindex (batches of ${indexing.batchSize}, ${indexing.decodeConcurrency} decodes ahead)`,
+        withRange(indexing.real.imagesPerSecond),
+        seconds(indexing.real.elapsedMs.median),
+        ...stageCells(indexing.real.perImageMs),
+        mib(indexing.real.peakRssBytes),
+      ],
+    ];
+    if (indexing.naive) {
+      rows.push([
+        'naive baseline (one at a time, full decode)',
+        withRange(indexing.naive.imagesPerSecond),
+        seconds(indexing.naive.elapsedMs.median),
+        ...stageCells(indexing.naive.perImageMs),
+        '-',
+      ]);
+    }
+    rows.push([
+      `model alone (prepared pixels, batch ${indexing.batchSize})`,
+      withRange(indexing.modelOnly.imagesPerSecond),
+      '-',
+      '-',
+      '-',
+      ms(1000 / indexing.modelOnly.imagesPerSecond.median),
+      '-',
+      '-',
+    ]);
+    out.push(
+      table(
+        ['pipeline', 'images/s', 'total', 'scan /img', 'read+decode+preprocess /img', 'inference /img', 'index+catalogue write /img', 'peak RSS'],
+        rows,
+      ),
+    );
+    out.push('');
+    const ratios: string[] = [];
+    if (indexing.realOverNaive) ratios.push(`reindex / naive baseline = ${withRange(indexing.realOverNaive, 2, 'x')}`);
+    ratios.push(`reindex / model alone = ${withRange(indexing.realOverModelOnly, 2)} (project bar: >= 0.80)`);
+    out.push(`Ratios (per run, then median): ${ratios.join('; ')}`);
+    out.push(`No-op reindex of the unchanged folder: ${withRange(indexing.noopMs, 1, 'ms')}`);
+    if (indexing.otherCores) {
+      out.push(
+        `Other processes took ${withRange(indexing.otherCores, 2)} of the ${result.machine.logicalCores} cores during the runs (most over each run's steps; 0 = quiet machine).`,
+      );
+      const quiet = indexing.quiet;
+      out.push(
+        quiet
+          ? `Quiet runs only (other processes < ${QUIET_CORES} cores throughout), ${quiet.runs} of ${indexing.runs}: reindex ${fixed(quiet.realImagesPerSecond)}` +
+              (quiet.naiveImagesPerSecond !== undefined ? `, naive ${fixed(quiet.naiveImagesPerSecond)}` : '') +
+              `, model alone ${fixed(quiet.modelOnlyImagesPerSecond)} images/s; reindex / model alone ${fixed(quiet.realOverModelOnly, 2)}` +
+              (quiet.realOverNaive !== undefined ? `, reindex / naive ${fixed(quiet.realOverNaive, 2)}x` : '') +
+              '.'
+          : `No run was quiet (other processes < ${QUIET_CORES} cores throughout): the figures above are slowed by other work.`,
+      );
+    }
+    out.push(
+      `Stages overlap in the reindex: decoding runs while the model infers, so per-image stage times add up to more than 1 / rate. ` +
+        `Inference waited ${ms(indexing.real.perImageMs.decodeWait)} per image for decoding.`,
+    );
+  }
+
+  const query = result.query;
+  if (query) {
+    out.push('');
+    out.push(
+      `## Query latency: text query end to end (tokenize + text encoder + FAISS top-${query.k} + catalogue lookup), ` +
+        `${query.queries} queries after ${query.warmupQueries} warm-up`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['index size', 'p50', 'p95', 'p99', 'text encoder p50', 'search+lookup p50', 'search+lookup p99', 'other load'],
+        query.sizes.map((size) => [
+          shortCount(size.size),
+          ms(size.endToEnd.median),
+          ms(size.endToEnd.p95),
+          ms(size.endToEnd.p99),
+          ms(size.textEncoder.median),
+          ms(size.searchAndLookup.median),
+          ms(size.searchAndLookup.p99),
+          size.cpu.otherCores === undefined ? '-' : `${size.cpu.otherCores.toFixed(2)} cores`,
+        ]),
+      ),
+    );
+    out.push('');
+    out.push(
+      table(
+        ['index size', 'real + synthetic', 'build', 'save index', 'reader open', 'one checkpoint', 'RSS before build', 'RSS after build', 'peak RSS', 'on disk'],
+        query.sizes.map((size) => [
+          shortCount(size.size),
+          `${count(size.realImages)} + ${count(size.syntheticVectors)}`,
+          seconds(size.buildMs),
+          seconds(size.saveMs),
+          seconds(size.readerOpenMs),
+          ms(size.checkpointApplyMs),
+          mib(size.rssBeforeBuildBytes),
+          mib(size.rssAfterBuildBytes),
+          mib(size.maxRssBytes),
+          mib(size.catalogueBytes + size.indexFileBytes),
+        ]),
+      ),
+    );
+    out.push('');
+    out.push(
+      'Synthetic vectors: unit length, in clusters gathered around the real photos\' mean direction, added through ImageLibrary.apply ' +
+        '(catalogue rows + FAISS), so "build" is the write path a reindex of that many photos would take minus decoding and inference. ' +
+        'Each size runs in its own process: its RSS figures (text model + index) belong to it. "other load": cores other ' +
+        'processes took during the timed queries. "one checkpoint": one ImageLibrary.apply of as many new images as a ' +
+        'reindex commits at a time (checkpointImages), at that index size. "reader open": opening the data directory ' +
+        'read-only from the saved index, as every `sis search` process does.',
+    );
+  }
+
+  const cold = result.coldStart;
+  if (cold) {
+    out.push('');
+    out.push(`## Cold start: a new \`node\` process opens the engine and answers one text query (index of ${cold.indexImages} images), ${cold.runs} runs after ${cold.warmup} warm-up`);
+    out.push('');
+    out.push(
+      table(
+        ['stage', 'time'],
+        [
+          ['process start to first answer (spawn -> answer)', withRange(cold.toFirstAnswerMs, 0, 'ms')],
+          ['  Node start', withRange(cold.bootMs, 0, 'ms')],
+          ['  load modules (@sis/core, transformers.js, onnxruntime, sharp, FAISS, SQLite)', withRange(cold.importMs, 0, 'ms')],
+          ['  open engine (model config, catalogue, FAISS index)', withRange(cold.engineOpenMs, 0, 'ms')],
+          ['  model load: tokenizer + text model', withRange(cold.textModelLoadMs, 0, 'ms')],
+          ['  first query', withRange(cold.firstQueryMs, 0, 'ms')],
+          ['vision model load (indexing, image search; not needed for a text query)', withRange(cold.visionModelLoadMs, 0, 'ms')],
+        ],
+      ),
+    );
+    out.push('The OS file cache is warm after the first run (model files are read from memory): a first start after boot is slower.');
+  }
+  return out.join('\n');
+}
+

@@ -1,0 +1,9 @@
+export {
+  ReindexJobs,
+  ReindexJobsClosedError,
+  isFinished,
+  type ReindexJob,
+  type ReindexJobState,
+  type ReindexJobsOptions,
+  type ReindexRunner,
+} from './reindexJobs';

@@ -1,0 +1,71 @@
+import { InvalidSearchError, Searcher, type Embedder, type LibraryReader } from '../../src';
+
+/** Four 2-d unit vectors at known angles, so scores are known exactly. */
+const vectors: Record<number, [number, number]> = {
+  1: [1, 0],
+  2: [Math.cos(0.5), Math.sin(0.5)],
+  3: [Math.cos(1.2), Math.sin(1.2)],
+  4: [-1, 0],
+};
+
+const library: LibraryReader = {
+  count: () => 4,
+  search(query, k) {
+    return Object.entries(vectors)
+      .map(([id, [x, y]]) => ({
+        image: { id: Number(id), path: `/photos/${id}.jpg`, width: 10, height: 20 },
+        score: query[0]! * x + query[1]! * y,
+      }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+  },
+  getByPath(path) {
+    const id = Number(/\/(\d+)\.jpg$/.exec(path)?.[1]);
+    return this.getById(id);
+  },
+  getById(id) {
+    const vector = vectors[id];
+    return vector && { id, embedding: Float32Array.from(vector) };
+  },
+};
+
+const embedder: Embedder = {
+  modelName: 'fake',
+  dimension: 2,
+  preprocess: { shortestEdge: 1, cropHeight: 1, cropWidth: 1, mean: [0, 0, 0], std: [1, 1, 1], rescaleFactor: 1 },
+  embedTexts: async (texts) => texts.map(() => Float32Array.from([1, 0])),
+  embedPixels: async (pixels) => pixels.map(() => Float32Array.from([1, 0])),
+};
+
+describe('Searcher', () => {
+  const searcher = new Searcher(library, embedder, async () => ({ pixelValues: new Float32Array(3), width: 1, height: 1 }), { maxResults: 10 });
+
+  it('finds images like an indexed image by id, the image itself excluded', async () => {
+    const result = await searcher.similarToId(1, 2);
+    expect(result.hits.map((hit) => hit.id)).toEqual([2, 3]);
+    expect(result.totalImages).toBe(4);
+    expect(result.hits[0]!.score).toBeCloseTo(Math.cos(0.5), 6);
+  });
+
+  it('gives the same answer by id and by path', async () => {
+    expect((await searcher.similarToId(3, 3)).hits).toEqual((await searcher.similarTo('/photos/3.jpg', 3)).hits);
+  });
+
+  it('refuses an unknown or invalid id with a message naming it', async () => {
+    await expect(searcher.similarToId(99, 2)).rejects.toThrow(new InvalidSearchError('No indexed image has id 99'));
+    await expect(searcher.similarToId(Number.NaN, 2)).rejects.toThrow(InvalidSearchError);
+  });
+
+  it('leaves out hits below minScore (possibly fewer than k)', async () => {
+    const all = await searcher.searchText('anything', 4);
+    expect(all.hits).toHaveLength(4);
+    const filtered = await searcher.searchText('anything', 4, { minScore: 0.3 });
+    expect(filtered.hits.map((hit) => hit.id)).toEqual([1, 2, 3]);
+    const similar = await searcher.similarToId(1, 3, { minScore: 0.5 });
+    expect(similar.hits.map((hit) => hit.id)).toEqual([2]);
+  });
+
+  it.each([1.5, -2, Number.NaN])('refuses minScore %p', async (minScore) => {
+    await expect(searcher.searchText('a dog', 4, { minScore })).rejects.toThrow(/minScore must be a number from -1 to 1/);
+  });
+});
