@@ -10,6 +10,13 @@ export SIS_TEST_TOTALS_DIR="$PWD/out/test-totals"
 rm -rf "$SIS_TEST_TOTALS_DIR"
 status=0
 pnpm exec turbo run build lint test --output-logs=new-only --concurrency=1 || status=$?
+# Smoke runs that keep the benchmark, evaluation and load scripts working (figures are not asserted).
+if [ "$status" -eq 0 ]; then
+  export SIS_DATA_DIR="$PWD/out/smoke-data"
+  pnpm bench --quick || status=$?
+  pnpm eval --quick || status=$?
+  pnpm --filter api load -- --quick || status=$?
+fi
 # One line for the whole workspace: "jest: N passed, N failed, N skipped".
 node -e '
   const fs = require("fs"), dir = process.env.SIS_TEST_TOTALS_DIR;

@@ -195,7 +195,8 @@ interface Server {
   logFile: string;
   /** Error-level (>= 50) lines the server logged, and the first few of them. */
   errorLogs: { count: number; samples: string[] };
-  exited: Promise<number | null>;
+  /** The exit code, or the signal that killed it. */
+  exited: Promise<number | string | null>;
 }
 
 /** Starts `sis serve` on a free port and resolves once it logs "server listening". */
@@ -217,7 +218,7 @@ async function startServer(work: string, photos: string, options: Options): Prom
   // cwd = the work folder: no sis.config.json from the repository is picked up.
   const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const errorLogs = { count: 0, samples: [] as string[] };
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
@@ -353,28 +354,25 @@ interface ReindexLoop {
 async function reindexLoop(url: string, photos: string, stopped: () => boolean): Promise<ReindexLoop> {
   const loop: ReindexLoop = { jobs: [], failures: [], embedded: 0 };
   const files = fs.readdirSync(photos).map((name) => path.join(photos, name));
-  let round = 0;
-  while (!stopped()) {
-    round++;
-    const mtime = new Date(Date.now() + round * 1000);
-    for (const file of files) fs.utimesSync(file, mtime, mtime);
-    const started = await reindex(url);
-    let job: Job;
-    const cancelWhenStopped = setInterval(() => {
-      if (stopped()) {
+  try {
+    for (let round = 1; !stopped(); round++) {
+      const mtime = new Date(Date.now() + round * 1000);
+      for (const file of files) fs.utimesSync(file, mtime, mtime);
+      const started = await reindex(url);
+      const cancelWhenStopped = setInterval(() => {
+        if (!stopped()) return;
         clearInterval(cancelWhenStopped);
         gql(url, 'mutation($id: ID!) { cancelReindex(id: $id) { id state } }', { id: started.id }).catch((error: unknown) => loop.failures.push(`cancelReindex: ${String(error)}`));
-      }
-    }, 100);
-    try {
-      job = await waitForJob(url, started.id);
-    } finally {
-      clearInterval(cancelWhenStopped);
+      }, 100);
+      const job = await waitForJob(url, started.id).finally(() => clearInterval(cancelWhenStopped));
+      loop.jobs.push(job);
+      loop.embedded += job.embedded;
+      if (job.state === 'FAILED') loop.failures.push(`job ${job.id} failed: ${job.error}`);
+      if (job.skipped > 0) loop.failures.push(`job ${job.id} skipped ${job.skipped} files`);
     }
-    loop.jobs.push(job);
-    loop.embedded += job.embedded;
-    if (job.state === 'FAILED') loop.failures.push(`job ${job.id} failed: ${job.error}`);
-    if (job.skipped > 0) loop.failures.push(`job ${job.id} skipped ${job.skipped} files`);
+  } catch (error) {
+    // Recorded, never thrown: this promise is awaited only after the load phase.
+    loop.failures.push(`reindex loop: ${error instanceof Error ? error.message : String(error)}`);
   }
   return loop;
 }
@@ -428,7 +426,7 @@ async function main(): Promise<number> {
   const results: PhaseResult[] = [];
   let loop: ReindexLoop | undefined;
   let initial: Job | undefined;
-  let exitCode: number | null = null;
+  let exitCode: number | string | null = null;
   const started = performance.now();
   try {
     server = await startServer(work, photos, options);
@@ -482,7 +480,7 @@ async function main(): Promise<number> {
       const timer = setTimeout(() => server?.child.kill('SIGKILL'), 30_000);
       exitCode = await server.exited;
       clearTimeout(timer);
-      if (exitCode !== 0) problems.push(`the server exited with code ${exitCode} after SIGTERM (expected 0)`);
+      if (exitCode !== 0) problems.push(`the server exited with ${typeof exitCode === 'string' ? `signal ${exitCode}` : `code ${exitCode}`} after SIGTERM (expected code 0)`);
       if (server.errorLogs.count > 0) problems.push(`the server logged ${server.errorLogs.count} errors, e.g.\n  ${server.errorLogs.samples.join('\n  ')}`);
     }
   }
