@@ -11,6 +11,7 @@ import { formatBytes } from './format';
 import { SEARCH_BY_IMAGE_QUERY, SEARCH_QUERY, SIMILAR_QUERY, STATS_QUERY, isFinalState, type Hit, type ReindexJob, type ResultData } from './graphql';
 import { readAsDataUrl, useImageDropAndPaste, useUrlState, type NavigateMode } from './hooks';
 import type { UrlState } from './url';
+import { IndexFooter } from './components/IndexFooter';
 
 /** Searches are "fast enough" for as-you-type once a text search's round trip takes less than this. */
 export const LIVE_SEARCH_MAX_MS = 250;
@@ -262,6 +263,7 @@ export function App(): React.JSX.Element {
         <StatusLine status={status} onIndexFolder={openPanel} onClearThreshold={() => go({ minScore: undefined }, 'push')} onRetry={retry} />
         {showGallery && <Gallery ref={galleryRef} hits={hits} onOpen={setLightbox} busy={search?.loading} />}
       </main>
+      {statsData?.index && <IndexFooter index={statsData.index} />}
 
       {lightbox !== null && hits[lightbox] && (
         <Lightbox hits={hits} index={lightbox} onIndexChange={setLightbox} onClose={closeLightbox} onFindSimilar={onFindSimilar} />

@@ -70,8 +70,17 @@ export interface StatsData {
     modelName: string;
     allowedRoots: string[];
     limits: Limits;
+    index: IndexInfo;
     currentReindexJob: ReindexJob | null;
   };
+}
+
+/** What the server says about its FAISS index (exact or approximate), shown in the footer. */
+export interface IndexInfo {
+  type: string;
+  vectors: number;
+  memoryBytes: number;
+  fileBytes: number | null;
 }
 
 export interface SearchVariables {
@@ -103,6 +112,7 @@ export const STATS_QUERY: TypedDocumentNode<StatsData, Record<string, never>> = 
       modelName
       allowedRoots
       limits { maxResults maxQueryLength maxUploadBytes }
+      index { type vectors memoryBytes fileBytes }
       currentReindexJob { ${JOB_FIELDS} }
     }
   }

@@ -46,6 +46,11 @@ describe('App: searching', () => {
     expect(screen.getByRole('slider')).toHaveValue('5');
   });
 
+  it('shows which index answers, with its size in memory and on disk', async () => {
+    renderApp(mockApi({ Stats: () => statsAnswer(1000) }));
+    expect(await screen.findByTestId('index-footer')).toHaveTextContent('Index: IDMap2,Flat · 1,000 vectors · 2.0 MiB in memory · 2.0 MiB on disk');
+  });
+
   it('bounds k by the API maximum, which is also the end of the slider', async () => {
     const server = api({ Stats: () => statsAnswer(500, { maxResults: 50 }) });
     renderApp(server, '/?q=sunset&k=5000');

@@ -66,6 +66,7 @@ export function statsAnswer(images = 8091, overrides: { maxResults?: number; cur
         modelName: 'clip-tiny-random',
         allowedRoots: ['/home/me/Pictures'],
         limits: { __typename: 'Limits', maxResults: overrides.maxResults ?? 1000, maxQueryLength: 1000, maxUploadBytes: overrides.maxUploadBytes ?? 10 * 1024 * 1024 },
+        index: { __typename: 'IndexStats', type: 'IDMap2,Flat', vectors: images, memoryBytes: images * 2048, fileBytes: images * 2048 + 1024 },
         currentReindexJob: overrides.currentReindexJob ?? null,
       },
     },
