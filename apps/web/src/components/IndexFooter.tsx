@@ -5,7 +5,7 @@ function mebibytes(bytes: number): string {
 }
 
 /** The index behind the results: its FAISS type and its size in memory and on disk. */
-export function IndexFooter({ index }: { index: IndexInfo }) {
+export function IndexFooter({ index }: { index: IndexInfo }): React.JSX.Element {
   return (
     <footer className="index-footer" data-testid="index-footer">
       Index: {index.type} · {index.vectors.toLocaleString('en-US')} vectors · {mebibytes(index.memoryBytes)} in memory

@@ -139,12 +139,12 @@ describe('writer lock', () => {
       try {
         const library = ImageLibrary.open(dataDir, { modelName: model, dimension: Number(dimension), writable: true });
         process.stdout.write('won');
-        setTimeout(() => library.close(), 1500);
+        setTimeout(() => library.close(), 6000); // longer than any loser can lag behind, even on a loaded machine
       } catch (error) {
         process.stdout.write(error.name);
       }
     `;
-    const startAt = String(Date.now() + 1000);
+    const startAt = String(Date.now() + 3000); // every process has started by then
     const results = await Promise.all(Array.from({ length: 6 }, () => startNodeScript(script, [storeModule, dataDir, MODEL, String(D), startAt])));
     expect(results.map((result) => result.stderr)).toEqual(Array(6).fill(''));
     const outcomes = results.map((result) => result.stdout).sort();
