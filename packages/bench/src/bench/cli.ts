@@ -7,13 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { parseList, parseSizes, wholeNumber, withoutLeadingSeparator } from '../cliOptions';
-import { compareHeadlines, formatComparison, readHeadlines } from '../compare';
 import { loadBenchConfig } from '../config';
-import { resolveUserPath, sharedDir, timestampForFile } from '../paths';
+import { resolveUserPath, sharedDir } from '../paths';
 import { ProgressDisplay } from '../progress';
 import { loadQueries } from '../queries';
 import { formatBenchReport } from './report';
-import { writeResult } from '../output';
+import { saveAndCompare } from '../output';
 import { ALL_SECTIONS, runBench, type Section } from './run';
 import { scaleMain } from '../scale/cli';
 
@@ -121,13 +120,7 @@ async function main(): Promise<void> {
   );
   progress.stop();
   process.stdout.write(`${formatBenchReport(result)}\n`);
-  const out = opts.out ? resolveUserPath(opts.out) : path.join(config.dataDir, 'bench', `bench-${timestampForFile()}.json`);
-  writeResult(out, result);
-  process.stdout.write(`\nResults written to ${out}\n`);
-  if (opts.compare) {
-    const file = resolveUserPath(opts.compare);
-    process.stdout.write(`\n${formatComparison(compareHeadlines(readHeadlines(file, 'bench'), result.headline), file)}\n`);
-  }
+  saveAndCompare('bench', result, { out: opts.out, compare: opts.compare, dataDir: config.dataDir });
 }
 
 main().catch((error: unknown) => {

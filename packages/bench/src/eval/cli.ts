@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { parseSizes, wholeNumber, withoutLeadingSeparator } from '../cliOptions';
-import { compareHeadlines, formatComparison, readHeadlines } from '../compare';
 import { loadBenchConfig } from '../config';
-import { writeResult } from '../output';
-import { resolveUserPath, sharedDir, timestampForFile } from '../paths';
+import { saveAndCompare } from '../output';
+import { resolveUserPath, sharedDir } from '../paths';
 import { ProgressDisplay } from '../progress';
 import { formatEvalReport } from './report';
 import { runEval } from './run';
@@ -93,13 +92,7 @@ async function main(): Promise<void> {
   );
   progress.stop();
   process.stdout.write(`${formatEvalReport(result)}\n`);
-  const out = opts.out ? resolveUserPath(opts.out) : path.join(config.dataDir, 'eval', `eval-${timestampForFile()}.json`);
-  writeResult(out, result);
-  process.stdout.write(`\nResults written to ${out}\n`);
-  if (opts.compare) {
-    const file = resolveUserPath(opts.compare);
-    process.stdout.write(`\n${formatComparison(compareHeadlines(readHeadlines(file, 'eval'), result.headline), file)}\n`);
-  }
+  saveAndCompare('eval', result, { out: opts.out, compare: opts.compare, dataDir: config.dataDir });
 }
 
 main().catch((error: unknown) => {
