@@ -100,7 +100,7 @@ export class ImageLibrary {
     const dir = path.resolve(dataDir);
     if (!options.writable) return ImageLibrary.openReader(dir, model, settings);
     try {
-      return ImageLibrary.openWriter(dir, model, settings);
+      return openRetryingWhileBusy(() => ImageLibrary.openWriter(dir, model, settings));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_READONLY') {
@@ -508,5 +508,22 @@ function commitOrExplain<T>(dataDir: string, commit: () => T): T {
       throw new DiskWriteError(dataDir, (error as Error).message);
     }
     throw error;
+  }
+}
+
+/**
+ * Two writers opening at the same moment can meet SQLite's "database is locked" while one of them
+ * switches the catalogue's journal mode (a writer's close leaves it in rollback-journal mode, see
+ * Catalogue.close). That is transient: try again shortly, and the loser then meets the writer lock.
+ */
+function openRetryingWhileBusy<T>(open: () => T, attempts = 5): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return open();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || attempt >= attempts) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+    }
   }
 }
