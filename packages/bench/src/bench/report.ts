@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describeThreads } from '../config';
 import { invocationDir } from '../paths';
 import { count, fixed, mib, ms, seconds, shortCount, table, withRange } from '../format';
+import type { QuerySizeResult } from '../workers/querySize';
 import { QUIET_CORES, type BenchResult, type PerImageMs } from './summary';
 
 function machineLine(result: BenchResult): string {
@@ -21,6 +22,16 @@ function stageCells(perImage: PerImageMs | undefined): string[] {
 function relativeFolder(folder: string): string {
   const relative = path.relative(invocationDir(), folder);
   return relative.length < folder.length ? relative : folder;
+}
+
+/** "IVF1024,SQ8 (nprobe 16, recall@10 0.97)"; older result files have no index entry. */
+function describeIndex(index: QuerySizeResult['index'] | undefined): string {
+  if (!index) return '-';
+  const details = [
+    ...Object.entries(index.searchParams).map(([name, value]) => `${name} ${value}`),
+    ...(index.measuredRecall === null ? [] : [`recall@10 ${index.measuredRecall.toFixed(2)}`]),
+  ];
+  return details.length > 0 ? `${index.type} (${details.join(', ')})` : index.type;
 }
 
 export function formatBenchReport(result: BenchResult): string {
@@ -111,9 +122,10 @@ export function formatBenchReport(result: BenchResult): string {
     out.push('');
     out.push(
       table(
-        ['index size', 'p50', 'p95', 'p99', 'text encoder p50', 'search+lookup p50', 'search+lookup p99', 'other load'],
+        ['index size', 'FAISS index', 'p50', 'p95', 'p99', 'text encoder p50', 'search+lookup p50', 'search+lookup p99', 'other load'],
         query.sizes.map((size) => [
           shortCount(size.size),
+          describeIndex(size.index),
           ms(size.endToEnd.median),
           ms(size.endToEnd.p95),
           ms(size.endToEnd.p99),
@@ -149,7 +161,9 @@ export function formatBenchReport(result: BenchResult): string {
         'Each size runs in its own process: its RSS figures (text model + index) belong to it. "other load": cores other ' +
         'processes took during the timed queries. "one checkpoint": one ImageLibrary.apply of as many new images as a ' +
         'reindex commits at a time (checkpointImages), at that index size. "reader open": opening the data directory ' +
-        'read-only from the saved index, as every `sis search` process does.',
+        'read-only from the saved index, as every `sis search` process does. "FAISS index": what the engine chose for that ' +
+        'size (exact flat search, or an approximate index with the recall@10 against exact search it measured when building it); ' +
+        '"build" includes waiting for the engine to finish building it.',
     );
   }
 

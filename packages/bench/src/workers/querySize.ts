@@ -37,6 +37,8 @@ export interface QuerySizeResult {
   buildMs: number;
   /** Writing image_index.faiss. */
   saveMs: number;
+  /** The FAISS index the engine chose at this size (ImageLibrary.stats().index), as the queries used it. */
+  index: { type: string; choice: string; searchParams: Record<string, number>; measuredRecall: number | null; memoryBytes: number };
   /**
    * One indexer checkpoint at this size: ImageLibrary.apply of checkpointImages new vectors (median of 3),
    * measured after the queries. What each commit of a reindex costs once the library is this big.
@@ -121,6 +123,8 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
     library.saveIndex();
     const saveMs = performance.now() - saveStart;
     const vectors = library.count();
+    const { type, choice, searchParams, measuredRecall, memoryBytes } = library.stats().index;
+    const index = { type, choice, searchParams, measuredRecall, memoryBytes };
 
     // Warm-up: first calls allocate and JIT.
     for (const query of job.warmupQueries) await searcher.searchText(query, job.k);
@@ -174,6 +178,7 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
       clusters: generator.clusterCount,
       buildMs,
       saveMs,
+      index,
       checkpointImages,
       checkpointApplyMs: median(checkpoints),
       readerOpenMs,
