@@ -21,6 +21,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
   const library = ImageLibrary.open(config.dataDir, {
     modelName: embedder.modelName,
     dimension: embedder.dimension,
+    precision: embedder.precision,
     writable: options.writable,
     index: indexSettingsOf(config),
   });

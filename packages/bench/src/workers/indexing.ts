@@ -95,7 +95,7 @@ async function measureModelOnly(embedder: ClipEmbedder, batches: Float32Array[][
 
 async function realRun(job: IndexingJob, embedder: ClipEmbedder, prepare: Prepare, dataDir: string, label: string, reporter: WorkerReporter): Promise<RealRound> {
   const { config } = job;
-  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, writable: true });
+  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
     // The same wiring as openEngine(), with the already loaded embedder.
     const indexer = new Indexer(library, embedder, prepare, {
@@ -135,7 +135,7 @@ async function realRun(job: IndexingJob, embedder: ClipEmbedder, prepare: Prepar
 }
 
 async function naiveRun(job: IndexingJob, embedder: ClipEmbedder, dataDir: string, label: string, reporter: WorkerReporter): Promise<NaiveRound> {
-  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, writable: true });
+  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
     const cpuStart = cpuSnapshot();
     const summary = await naiveReindex(job.folder, library, embedder, job.config, (done, total) => reporter.progress(label, done, total, 'images'));
