@@ -112,7 +112,7 @@ def main():
     args = parser.parse_args()
 
     spec = load_spec(args.model_dir)
-    files = sorted(os.path.join(args.folder, n) for n in os.listdir(args.folder) if n.lower().endswith(EXTENSIONS))
+    files = sorted(os.path.join(d, n) for d, _, names in os.walk(args.folder) for n in names if n.lower().endswith(EXTENSIONS))
     if args.limit:
         files = files[:args.limit]
     if len(files) < args.batch:

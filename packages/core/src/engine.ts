@@ -1,7 +1,7 @@
 import type { AppConfig } from './config';
 import { ClipEmbedder } from './embedding';
 import { prepareClipImage } from './image';
-import { Indexer } from './indexing';
+import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings } from './indexing';
 import { Searcher } from './search';
 import { ImageLibrary, type IndexSettings } from './store';
 
@@ -28,16 +28,30 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
   const limits = { maxPixels: config.maxPixels };
   const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);
   const searcher = new Searcher(library, embedder, prepare, { maxResults: config.maxResults });
+  // Indexing decodes on worker threads, started on the first reindex (a server may never index).
+  let pool: DecodePool | undefined;
+  const decodeThreads = decodeThreadsFor(config);
+  const decodeOnPool = (file: string, spec: typeof embedder.preprocess) => (pool ??= new DecodePool({ threads: decodeThreads, limits })).prepare(file, spec);
   const indexer = options.writable
-    ? new Indexer(library, embedder, prepare, {
-        imageExtensions: config.imageExtensions,
-        includeHidden: config.includeHidden,
-        batchSize: config.batchSize,
-        checkpointImages: config.checkpointImages,
-        checkpointMs: config.checkpointSeconds * 1000,
-      })
+    ? new Indexer(library, embedder, decodeOnPool, indexerSettingsOf(config, decodeThreads * DECODE_REQUESTS_PER_THREAD))
     : undefined;
-  return { config, embedder, library, searcher, indexer, close: () => library.close() };
+  const close = () => {
+    void pool?.close();
+    library.close();
+  };
+  return { config, embedder, library, searcher, indexer, close };
+}
+
+/** The indexer settings of a configuration, with `decodeConcurrency` images decoding at once (the decode pool's capacity). */
+export function indexerSettingsOf(config: AppConfig, decodeConcurrency: number): IndexerSettings {
+  return {
+    imageExtensions: config.imageExtensions,
+    includeHidden: config.includeHidden,
+    batchSize: config.batchSize,
+    checkpointImages: config.checkpointImages,
+    checkpointMs: config.checkpointSeconds * 1000,
+    decodeConcurrency,
+  };
 }
 
 /** The vector-index settings of a configuration (SIS_INDEX_FACTORY, SIS_TARGET_RECALL, SIS_MEMORY_BUDGET_MB, SIS_INDEX_SEARCH_PARAMS). */

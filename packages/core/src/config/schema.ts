@@ -90,6 +90,8 @@ export const configSchema = z.object({
   dtypeText: z.enum(['', ...MODEL_DTYPES], { error: `must be empty or one of ${MODEL_DTYPES.join(', ')}` }),
   /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime decide. */
   threads: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1024),
+  /** Worker threads that decode images while the model runs during indexing; 0: the cores inference leaves over (at least 1). */
+  decodeThreads: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(256, { error: 'must be at most 256' }),
   /** Index hidden files and folders (names starting with "."). */
   includeHidden: flag,
   /** Commit to the catalogue after this many embedded images (crash checkpoint). */
@@ -148,6 +150,7 @@ export const defaultConfig: AppConfig = {
   dtypeVision: '',
   dtypeText: '',
   threads: 0,
+  decodeThreads: 0,
   includeHidden: false,
   checkpointImages: 256,
   checkpointSeconds: 30,
@@ -179,6 +182,7 @@ export const envNames: Record<ConfigKey, string> = {
   dtypeVision: 'SIS_DTYPE_VISION',
   dtypeText: 'SIS_DTYPE_TEXT',
   threads: 'SIS_THREADS',
+  decodeThreads: 'SIS_DECODE_THREADS',
   includeHidden: 'SIS_INCLUDE_HIDDEN',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
