@@ -157,7 +157,7 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
     }),
   );
   app.use(['/images', '/thumbnails'], auth.require('plain'));
-  app.use(imageRoutes({ library: engine.library, thumbnails, logger }));
+  app.use(imageRoutes({ library: engine.library, thumbnails, logger, policy: { roots, followSymlinks: config.followSymlinks } }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', images: engine.library.count(), reindexing: jobs.current() !== undefined });
   });

@@ -94,6 +94,17 @@ export class AllowedRoots {
     return real;
   }
 
+  /** True when a real path (symlinks resolved) lies inside the real path of a root, as the roots are now. */
+  async containsRealPath(real: string): Promise<boolean> {
+    const realRoots = await Promise.all(this.roots.map(realpathOrUndefined));
+    return realRoots.some((root) => root !== undefined && isWithin(root, real));
+  }
+
+  /** True when a path as spelled (not resolved) lies inside a root, by either spelling of the root. */
+  containsPath(file: string): boolean {
+    return this.spellings.some((root) => isWithin(root, path.resolve(file)));
+  }
+
   /**
    * How a client sees an indexed file: its path relative to the root that holds it (the most specific one),
    * with "/" separators; for a file outside every root (indexed by the command line from elsewhere) its name.
