@@ -16,6 +16,7 @@ import { BAD_USER_INPUT, createFormatError } from './errors';
 import { createLogger, requestLogging, type Logger } from './logger';
 import { TokenAuth, type TokenAuthOptions } from './auth/tokenAuth';
 import { hostCheck } from './hostCheck';
+import { UploadDecodeBudget, type UploadDecodeLimits } from './uploadBudget';
 import { knownOperationTypesRule } from './operationTypes';
 import { playgroundAssets, sendPlayground, wantsHtml } from './playground';
 import { AllowedRoots } from './roots';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   allowedHosts?: readonly string[];
   /** Rate limit of failed token attempts. */
   auth?: TokenAuthOptions;
+  /** Bounds on decoding uploaded images at once (default: 2 decodes, 512 MiB declared). */
+  uploadDecode?: UploadDecodeLimits;
 }
 
 export interface ApiServer {
@@ -72,9 +75,11 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
     maxResults: config.maxResults,
     maxQueryLength: DEFAULT_MAX_QUERY_LENGTH,
     maxUploadBytes: config.maxUploadBytes,
+    maxPixels: config.maxPixels,
     maxQueryDepth: options.maxQueryDepth ?? DEFAULT_MAX_QUERY_DEPTH,
   };
   const roots = new AllowedRoots(effectiveAllowedRoots(config));
+  const uploads = new UploadDecodeBudget(options.uploadDecode);
   await roots.refresh();
   const jobs = new ReindexJobs(
     (root, reindexOptions) => {
@@ -150,6 +155,7 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
         jobs,
         roots,
         limits,
+        uploads,
         logger,
         // The Host header passed hostCheck: a well-formed name of this server, never one an attacker chose.
         baseUrl: `${req.protocol}://${(req.headers.host ?? '').trim().toLowerCase()}`,
