@@ -252,7 +252,7 @@ export class Catalogue {
         `SELECT path, size, mtime_ms, status, ${identity} FROM images`,
       )
       .iterate();
-    for (const row of rows) states.set(row.path, { size: row.size, mtimeMs: row.mtime_ms, status: row.status, device: row.device, inode: row.inode });
+    for (const row of rows) states.set(row.path, { size: row.size, mtimeMs: row.mtime_ms, status: row.status, ...identityOf(row) });
     return states;
   }
 
@@ -533,7 +533,11 @@ function toCatalogueImage(row: ImageRow): CatalogueImage {
     width: row.width,
     height: row.height,
     indexedAt: row.processed_at,
-    device: row.device,
-    inode: row.inode,
+    ...identityOf(row),
   };
+}
+
+/** Device and inode when recorded; nothing for rows from before they were (the fields stay absent). */
+function identityOf(row: { device: string | null; inode: string | null }): { device?: string; inode?: string } {
+  return row.device !== null && row.inode !== null ? { device: row.device, inode: row.inode } : {};
 }
