@@ -127,6 +127,7 @@ describe('choosing the token', () => {
     // A token file, once there, is required on loopback too.
     expect(resolveAccessToken({ host: '127.0.0.1', dataDir, envToken: undefined })?.token).toBe(created.token);
     expect(resolveAccessToken({ host: '0.0.0.0', dataDir, envToken: 'from-the-environment-123' })).toEqual({ token: 'from-the-environment-123', source: 'env' });
+    expect(() => resolveAccessToken({ host: '0.0.0.0', dataDir, envToken: 'from-the-environment-123', newToken: true })).toThrow(/SIS_API_TOKEN is set/);
   });
 
   it('refuses a short SIS_API_TOKEN', () => {
