@@ -47,6 +47,7 @@ export function indexerSettingsOf(config: AppConfig, decodeConcurrency: number):
   return {
     imageExtensions: config.imageExtensions,
     includeHidden: config.includeHidden,
+    followSymlinks: config.followSymlinks,
     batchSize: config.batchSize,
     checkpointImages: config.checkpointImages,
     checkpointMs: config.checkpointSeconds * 1000,

@@ -94,6 +94,8 @@ export const configSchema = z.object({
   decodeThreads: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(256, { error: 'must be at most 256' }),
   /** Index hidden files and folders (names starting with "."). */
   includeHidden: flag,
+  /** Follow symbolic links that lead outside the folder being indexed (default: reported and skipped). */
+  followSymlinks: flag,
   /** Commit to the catalogue after this many embedded images (crash checkpoint). */
   checkpointImages: positiveInt(1_000_000),
   /** ...and at least this often, in seconds. */
@@ -152,6 +154,7 @@ export const defaultConfig: AppConfig = {
   threads: 0,
   decodeThreads: 0,
   includeHidden: false,
+  followSymlinks: false,
   checkpointImages: 256,
   checkpointSeconds: 30,
   maxResults: 1000,
@@ -184,6 +187,7 @@ export const envNames: Record<ConfigKey, string> = {
   threads: 'SIS_THREADS',
   decodeThreads: 'SIS_DECODE_THREADS',
   includeHidden: 'SIS_INCLUDE_HIDDEN',
+  followSymlinks: 'SIS_FOLLOW_SYMLINKS',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
   maxResults: 'SIS_MAX_RESULTS',
