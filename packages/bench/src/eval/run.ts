@@ -105,7 +105,7 @@ async function compareDtype(
   progress: ProgressDisplay,
   reference: { precision: string; galleryIndex: Int32Array; galleryVectors: Float32Array[]; scores: Float32Array },
 ): Promise<DtypeComparison> {
-  const other = { ...scratchDataDir(config, path.join(workDir, `data-${dtype}`)), dtype, dtypeVision: '' as const, dtypeText: '' as const };
+  const other = { ...scratchDataDir(config, path.join(workDir, `data-${dtype}`)), followSymlinks: true, dtype, dtypeVision: '' as const, dtypeText: '' as const };
   const engine = await openEngine(other, { writable: true });
   try {
     const { summary, galleryIndex, galleryVectors, captionVectors } = await indexAndEncode(engine, gallery, set, options, progress);
@@ -186,7 +186,8 @@ export async function runEval(config: AppConfig, options: EvalOptions, progress:
     });
     fs.mkdirSync(gallery, { recursive: true });
 
-    const engine = await openEngine(scratchDataDir(config, path.join(workDir, 'data')), { writable: true });
+    // The gallery is links to the set's files, which lie outside it: follow them.
+    const engine = await openEngine({ ...scratchDataDir(config, path.join(workDir, 'data')), followSymlinks: true }, { writable: true });
     try {
       const { embedder, library } = engine;
       const { summary, modelLoadMs, galleryIndex, galleryVectors, captionVectors, textMs } = await indexAndEncode(engine, gallery, set, options, progress);
