@@ -36,7 +36,7 @@ export function scratchDataDir(config: AppConfig, dir: string): AppConfig {
  */
 export async function limitedFolder(folder: string, limit: number | undefined, config: AppConfig, workDir: string): Promise<string> {
   if (limit === undefined) return folder;
-  const scan = await scanImages(folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden });
+  const scan = await scanImages(folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
   const target = path.join(workDir, 'images');
   for (const file of scan.files.slice(0, limit)) {
     const link = path.join(target, path.relative(folder, file.path));
