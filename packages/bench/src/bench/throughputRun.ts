@@ -51,9 +51,11 @@ export async function runThroughput(
   const splits = options.splits.length > 0 ? options.splits : defaultSplits(config);
   const runs: { label: string; folder: string; dtypes: ModelDtype[]; splits: Split[] }[] = [{ label: options.folder, folder, dtypes: options.dtypes, splits }];
   if (options.cameraPhotos > 0) {
-    log(`Making ${options.cameraPhotos} camera-size photos (4032x3024)`);
-    const camera = await cameraFolder(config, folder, workDir, options.cameraPhotos);
-    runs.push({ label: `${options.cameraPhotos} photos upscaled to 4032x3024`, folder: camera, dtypes: options.dtypes.filter((d) => d === 'fp32' || d === 'int8'), splits: [splits[0]!] });
+    // At least one batch: the model-alone step needs whole batches.
+    const count = Math.max(options.cameraPhotos, config.batchSize);
+    log(`Making ${count} camera-size photos (4032x3024)`);
+    const camera = await cameraFolder(config, folder, workDir, count);
+    runs.push({ label: `${count} photos upscaled to 4032x3024`, folder: camera, dtypes: options.dtypes.filter((d) => d === 'fp32' || d === 'int8'), splits: [splits[0]!] });
   }
   const sections: ThroughputSection[] = [];
   for (const run of runs) {
@@ -69,15 +71,24 @@ export async function runThroughput(
       modelOnlyImages: options.modelOnlyImages,
       cpuSampleImages: options.quick ? 10 : 100,
     };
-    const result = await runWorker<ThroughputJob, ThroughputResult>(workerScript('throughput'), job, handlers);
+    let result: ThroughputResult;
+    try {
+      result = await runWorker<ThroughputJob, ThroughputResult>(workerScript('throughput'), job, handlers);
+    } catch (error) {
+      // One failed run (e.g. the camera folder) must not lose the figures of the others.
+      log(`  ${run.label}: not measured (${(error as Error).message})`);
+      continue;
+    }
     const python: Partial<Record<ModelDtype, PythonFigures>> = {};
     if (env.ok) {
       for (const dtype of new Set(result.entries.map((entry) => entry.dtype))) {
         log(`  Python reference on ${graphFile('vision_model', dtype)}: ${options.runs} runs`);
         try {
-          python[dtype] = summarisePython(
+          const figures = summarisePython(
             await runPythonReference(env, { modelDir: config.model, graph: graphFile('vision_model', dtype), folder: run.folder, batch: config.batchSize, runs: options.runs, modelOnlyImages: options.modelOnlyImages }),
           );
+          python[dtype] = figures;
+          log(`    model alone ${figures.modelAlone.median.toFixed(1)}, end to end ${figures.endToEnd.median.toFixed(1)} images/s (${figures.wallSeconds.median.toFixed(1)} s); preprocess ${figures.preprocessCpuMs.toFixed(2)} ms CPU/image`);
         } catch (error) {
           notes.push(`${dtype}: ${(error as Error).message}`);
         }
