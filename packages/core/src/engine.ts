@@ -1,24 +1,26 @@
+import path from 'node:path';
 import type { AppConfig } from './config';
-import { ClipEmbedder } from './embedding';
+import { ClipEmbedder, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { Indexer } from './indexing';
 import { Searcher } from './search';
-import { ImageLibrary, type IndexSettings } from './store';
+import { ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
-/** The engine wired together for one data directory and one model: what the apps talk to. */
+/** The engine wired together for one catalogue and one model: what the apps talk to. */
 export interface Engine {
   readonly config: AppConfig;
-  readonly embedder: ClipEmbedder;
-  readonly library: ImageLibrary;
+  readonly embedder: ModelEmbedder;
+  /** The catalogue and its search index: SQLite in dataDir, or PostgreSQL when catalogueUrl is set. */
+  readonly library: ImageStore;
   readonly searcher: Searcher;
-  /** Present only when opened writable (holding the data directory's writer lock). */
+  /** Present only when opened writable (holding the data directory's writer lock, with SQLite). */
   readonly indexer: Indexer | undefined;
   close(): void;
 }
 
 export async function openEngine(config: AppConfig, options: { writable: boolean }): Promise<Engine> {
   const embedder = await ClipEmbedder.load(config);
-  const library = ImageLibrary.open(config.dataDir, {
+  const library = openStore(config, {
     modelName: embedder.modelName,
     dimension: embedder.dimension,
     writable: options.writable,
@@ -37,6 +39,16 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
       })
     : undefined;
   return { config, embedder, library, searcher, indexer, close: () => library.close() };
+}
+
+/**
+ * The store a configuration names: the embedded SQLite library in dataDir, or, with catalogueUrl, the
+ * PostgreSQL catalogue (dataDir then holds this process's index files, a cache).
+ */
+export function openStore(config: Pick<AppConfig, 'dataDir' | 'catalogueUrl'>, options: OpenLibraryOptions): ImageStore {
+  if (config.catalogueUrl === '') return ImageLibrary.open(config.dataDir, options);
+  const catalogue = PostgresCatalogue.connect(config.catalogueUrl, { writable: options.writable });
+  return ImageLibrary.openCatalogue(catalogue, path.join(config.dataDir, 'postgres-index'), options);
 }
 
 /** The vector-index settings of a configuration (SIS_INDEX_FACTORY, SIS_TARGET_RECALL, SIS_MEMORY_BUDGET_MB, SIS_INDEX_SEARCH_PARAMS). */

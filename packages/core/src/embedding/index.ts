@@ -1,3 +1,3 @@
-export { ClipEmbedder, type Embedder } from './clipEmbedder';
+export { ClipEmbedder, type Embedder, type ModelEmbedder } from './clipEmbedder';
 export { resolveModelSource, modelLoadError, ModelNotFoundError, type ModelSource } from './modelSource';
 export { cosine, normalizeInPlace } from './vectors';

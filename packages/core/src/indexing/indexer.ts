@@ -15,10 +15,11 @@ export interface LibraryWriter {
     upsertSkipped: { path: string; size: number; mtimeMs: number; reason: string; message: string }[];
     removePaths: string[];
   }): void;
-  saveIndex(): void;
+  /** Makes what was applied so far quick to reopen (the store decides what that takes). */
+  checkpoint(): void;
   recordReindex(): void;
-  /** Resolves when no background index rebuild (retraining) is running; awaited before the final save. */
-  whenIndexReady?(): Promise<void>;
+  /** Resolves when background work started by earlier changes has finished; awaited before the final checkpoint. */
+  settled?(): Promise<void>;
 }
 
 export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
@@ -121,9 +122,9 @@ export class Indexer {
     progress.phase = 'saving';
     report();
     const saveStart = performance.now();
-    // A rebuild the growth started (e.g. flat -> IVF) finishes first, so that it is what gets saved.
-    if (!cancelled) await this.library.whenIndexReady?.();
-    this.library.saveIndex();
+    // Work the growth started (e.g. an index rebuilt for the new size) finishes first, so that it is what gets saved.
+    if (!cancelled) await this.library.settled?.();
+    this.library.checkpoint();
     if (!cancelled) this.library.recordReindex();
     timings.writeMs += performance.now() - saveStart;
 
@@ -171,7 +172,7 @@ export class Indexer {
       pending = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
       lastCommit = performance.now();
       if (lastCommit - lastIndexSave >= indexSaveMs) {
-        this.library.saveIndex();
+        this.library.checkpoint();
         lastIndexSave = performance.now();
         timings.writeMs += lastIndexSave - lastCommit;
       }

@@ -69,7 +69,7 @@ export class InvalidInputError extends StoreError {
 
 /** The catalogue cannot be used: written by a newer version, or its invariants are broken. */
 export class CatalogueError extends StoreError {
-  override readonly name = 'CatalogueError';
+  override readonly name: string = 'CatalogueError';
 }
 
 /** image_index.faiss could not be written (nothing was replaced; the catalogue is unaffected). */

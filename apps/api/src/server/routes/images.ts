@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { ImageSkipError, type ImageLibrary } from '@sis/core';
+import { ImageSkipError, type ImageStore } from '@sis/core';
 import type { Logger } from 'pino';
 import { parseImageId } from '../schema/present';
 import type { ThumbnailCache } from '../thumbnails';
@@ -13,7 +13,7 @@ function notFound(res: Response, message = 'No indexed image has this id.'): voi
 }
 
 /** The indexed image an :id names, or undefined. Only catalogue rows are ever looked up: no path comes from the request. */
-function lookup(library: ImageLibrary, id: string | undefined) {
+function lookup(library: ImageStore, id: string | undefined) {
   const imageId = parseImageId(id ?? '');
   return imageId === undefined ? undefined : library.getById(imageId);
 }
@@ -27,7 +27,7 @@ function isMissingFile(error: unknown): boolean {
  * GET /images/:id (the original file) and GET /thumbnails/:id (a JPEG preview). They serve only files that are
  * in the index: the id must be a catalogue id, and the file read is the catalogue's path for it.
  */
-export function imageRoutes(deps: { library: ImageLibrary; thumbnails: ThumbnailCache; logger: Logger }): Router {
+export function imageRoutes(deps: { library: ImageStore; thumbnails: ThumbnailCache; logger: Logger }): Router {
   const router = Router();
 
   router.get('/images/:id', async (req: Request<{ id: string }>, res: Response, next: NextFunction) => {

@@ -1,0 +1,84 @@
+import { decodeEmbedding } from './embeddingCodec';
+import { CatalogueError } from './errors';
+import type { CatalogueImage, CatalogueSkippedFile } from './types';
+import type { CatalogueMeta, EmbeddingRows } from './catalogue';
+
+/** Rows as both catalogue implementations select them (same column names in SQLite and PostgreSQL). */
+
+export interface ImageRow {
+  id: number;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  width: number;
+  height: number;
+  processed_at: number;
+}
+
+export interface EmbeddingRow {
+  id: number;
+  path: string;
+  /** Null only in a damaged catalogue (an indexed row whose embedding is missing). */
+  embedding: Uint8Array | null;
+}
+
+export const IMAGE_COLUMNS = 'images.id, path, size, mtime_ms, width, height, processed_at';
+export const INDEXED = "status = 'indexed'";
+
+export function toCatalogueImage(row: ImageRow): CatalogueImage {
+  return { id: row.id, path: row.path, size: row.size, mtimeMs: row.mtime_ms, width: row.width, height: row.height, indexedAt: row.processed_at };
+}
+
+export function toEmbeddingRows(rows: readonly EmbeddingRow[], dimension: number): EmbeddingRows {
+  const vectors = new Float32Array(rows.length * dimension);
+  rows.forEach((row, i) => vectors.set(decodeRowEmbedding(row, dimension), i * dimension));
+  return { ids: rows.map((row) => row.id), vectors };
+}
+
+/** The vector of a row as the catalogue stored it; a missing or wrongly sized one means the catalogue is damaged. */
+export function decodeRowEmbedding(row: EmbeddingRow, dimension: number): Float32Array {
+  const vector = row.embedding ? decodeEmbedding(row.embedding, dimension) : undefined;
+  if (!vector) {
+    const found = row.embedding ? `has ${row.embedding.byteLength} bytes, expected ${dimension * 4}` : 'is missing';
+    throw new CatalogueError(`The stored embedding of ${row.path} (id ${row.id}) ${found}: the catalogue is damaged.`);
+  }
+  return vector;
+}
+
+export interface MetaRow {
+  schema_version: number;
+  catalogue_id: string;
+  model_name: string;
+  dimension: number;
+  generation: number;
+  last_reindex_at: number | null;
+}
+
+export const META_COLUMNS = 'schema_version, catalogue_id, model_name, dimension, generation, last_reindex_at';
+
+export function toCatalogueMeta(row: MetaRow): CatalogueMeta {
+  return {
+    schemaVersion: row.schema_version,
+    catalogueId: row.catalogue_id,
+    modelName: row.model_name,
+    dimension: row.dimension,
+    generation: row.generation,
+    lastReindexAt: row.last_reindex_at,
+  };
+}
+
+export interface SkippedRow {
+  id: number;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  skip_reason: string;
+  skip_message: string;
+  processed_at: number;
+}
+
+export const SKIPPED_COLUMNS = 'id, path, size, mtime_ms, skip_reason, skip_message, processed_at';
+
+export function toSkippedFile(row: SkippedRow): CatalogueSkippedFile {
+  return { id: row.id, path: row.path, size: row.size, mtimeMs: row.mtime_ms, reason: row.skip_reason, message: row.skip_message, skippedAt: row.processed_at };
+}
