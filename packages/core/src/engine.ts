@@ -33,6 +33,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
     ? new Indexer(library, embedder, prepare, {
         imageExtensions: config.imageExtensions,
         includeHidden: config.includeHidden,
+        followSymlinks: config.followSymlinks,
         batchSize: config.batchSize,
         checkpointImages: config.checkpointImages,
         checkpointMs: config.checkpointSeconds * 1000,

@@ -9,6 +9,7 @@ export { parsePreprocessorConfig, toClipPixelValues, type ClipPreprocessSpec } f
 export { decodeImage } from './decode';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';
+export { readImageHeader, type ImageHeader } from './header';
 
 export interface PreparedImage {
   /** Float32 [3, cropHeight, cropWidth], channel-first, normalised: ready for the vision model. */

@@ -5,7 +5,7 @@ import { ImageSkipError } from '../image';
 import { planReindex, type KnownFile } from './plan';
 import { prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
-import { assertScannableRoot, scanImages, type ScannedFile } from './scan';
+import { assertScannableRoot, scanImages, type ScannedFile, type ScanProblem } from './scan';
 
 /** The part of the image library an indexer writes to (ImageLibrary satisfies it). */
 export interface LibraryWriter {
@@ -18,6 +18,10 @@ export interface LibraryWriter {
   /** Makes what was applied so far quick to reopen (the store decides what that takes). */
   checkpoint(): void;
   recordReindex(): void;
+  /** Claims the folder's reindex across processes sharing the catalogue; throws while another holds it. */
+  claimReindex?(root: string): { release(): void };
+  /** Records the identity of unchanged files (rows from before it was kept). */
+  recordFileIdentities?(files: readonly { path: string; device: string; inode: string }[]): void;
   /** Resolves when background work started by earlier changes has finished; awaited before the final checkpoint. */
   settled?(): Promise<void>;
 }
@@ -26,7 +30,7 @@ export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<P
 
 export interface SkippedFile {
   path: string;
-  reason: SkipReason | 'unreadable' | 'not-found';
+  reason: SkipReason | ScanProblem['reason'];
   message: string;
 }
 
@@ -60,6 +64,8 @@ export interface ReindexSummary {
 export interface IndexerSettings {
   imageExtensions: readonly string[];
   includeHidden: boolean;
+  /** Follow symlinks that lead outside the indexed folder (SIS_FOLLOW_SYMLINKS). */
+  followSymlinks?: boolean;
   batchSize: number;
   /** Commit to the catalogue after this many images, so a crash loses at most this much work. */
   checkpointImages: number;
@@ -90,6 +96,15 @@ export class Indexer {
   async reindex(folder: string, options: ReindexOptions = {}): Promise<ReindexSummary> {
     const root = path.resolve(folder);
     await assertScannableRoot(root);
+    const claim = this.library.claimReindex?.(root);
+    try {
+      return await this.reindexClaimed(root, options);
+    } finally {
+      claim?.release();
+    }
+  }
+
+  private async reindexClaimed(root: string, options: ReindexOptions): Promise<ReindexSummary> {
     const startedAt = performance.now();
     const timings: StageTimings = { scanMs: 0, decodeMs: 0, decodeWaitMs: 0, inferenceMs: 0, writeMs: 0 };
     const progress: ReindexProgress = {
@@ -98,7 +113,7 @@ export class Indexer {
     const report = () => options.onProgress?.({ ...progress });
     report();
 
-    const scan = await scanImages(root, { extensions: this.settings.imageExtensions, includeHidden: this.settings.includeHidden });
+    const scan = await scanImages(root, { extensions: this.settings.imageExtensions, includeHidden: this.settings.includeHidden, followSymlinks: this.settings.followSymlinks });
     timings.scanMs = performance.now() - startedAt;
     const skipped: SkippedFile[] = scan.problems.map((problem) => ({ ...problem }));
     const plan = planReindex(root, scan.files, this.library.fileStates());
@@ -111,6 +126,7 @@ export class Indexer {
       this.library.apply(changes);
       timings.writeMs += performance.now() - writeStart;
     };
+    if (plan.identityUpdates.length > 0) this.library.recordFileIdentities?.(plan.identityUpdates);
     if (plan.removed.length > 0) {
       write({ upsertIndexed: [], upsertSkipped: [], removePaths: plan.removed });
       progress.removed = plan.removed.length;

@@ -49,6 +49,14 @@ export interface Catalogue {
   /** One transaction: all of the batch or none of it. Upserts are keyed by path, so a retried batch never duplicates a row. */
   apply(changes: CatalogueChanges, now: number): CommittedChanges;
   recordReindex(at: number): void;
+  /** Records the identity (device, inode) of catalogued files found unchanged; vectors untouched (no new generation). */
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
+  /**
+   * Claims the reindex of one folder across every process that shares this catalogue (PostgreSQL: an advisory
+   * lock); throws ReindexRunningError while another holds it. Absent where one writer per catalogue is
+   * guaranteed already (SQLite's data directory lock).
+   */
+  claimReindex?(root: string): { release(): void };
   /** Runs fn in one read transaction, so that everything it reads comes from the same committed state. */
   snapshot<T>(fn: () => T): T;
   close(): void;

@@ -1,6 +1,6 @@
 import { decodeEmbedding } from './embeddingCodec';
 import { CatalogueError } from './errors';
-import type { CatalogueImage, CatalogueSkippedFile } from './types';
+import type { CatalogueImage, CatalogueSkippedFile, KnownFileState } from './types';
 import type { CatalogueMeta, EmbeddingRows } from './catalogue';
 
 /** Rows as both catalogue implementations select them (same column names in SQLite and PostgreSQL). */
@@ -13,6 +13,8 @@ export interface ImageRow {
   width: number;
   height: number;
   processed_at: number;
+  device: string | null;
+  inode: string | null;
 }
 
 export interface EmbeddingRow {
@@ -22,11 +24,23 @@ export interface EmbeddingRow {
   embedding: Uint8Array | null;
 }
 
-export const IMAGE_COLUMNS = 'images.id, path, size, mtime_ms, width, height, processed_at';
+export const IMAGE_COLUMNS = 'images.id, path, size, mtime_ms, width, height, processed_at, device, inode';
+/** Schema 1 of the SQLite catalogue (read, not yet migrated) may lack the identity columns. */
+export const IMAGE_COLUMNS_WITHOUT_IDENTITY = 'images.id, path, size, mtime_ms, width, height, processed_at, NULL AS device, NULL AS inode';
 export const INDEXED = "status = 'indexed'";
 
 export function toCatalogueImage(row: ImageRow): CatalogueImage {
-  return { id: row.id, path: row.path, size: row.size, mtimeMs: row.mtime_ms, width: row.width, height: row.height, indexedAt: row.processed_at };
+  return {
+    id: row.id,
+    path: row.path,
+    size: row.size,
+    mtimeMs: row.mtime_ms,
+    width: row.width,
+    height: row.height,
+    indexedAt: row.processed_at,
+    device: row.device,
+    inode: row.inode,
+  };
 }
 
 export function toEmbeddingRows(rows: readonly EmbeddingRow[], dimension: number): EmbeddingRows {
@@ -81,4 +95,17 @@ export const SKIPPED_COLUMNS = 'id, path, size, mtime_ms, skip_reason, skip_mess
 
 export function toSkippedFile(row: SkippedRow): CatalogueSkippedFile {
   return { id: row.id, path: row.path, size: row.size, mtimeMs: row.mtime_ms, reason: row.skip_reason, message: row.skip_message, skippedAt: row.processed_at };
+}
+
+export interface FileStateRow {
+  path: string;
+  size: number;
+  mtime_ms: number;
+  status: KnownFileState['status'];
+  device: string | null;
+  inode: string | null;
+}
+
+export function toFileState(row: FileStateRow): KnownFileState {
+  return { size: row.size, mtimeMs: row.mtime_ms, status: row.status, device: row.device, inode: row.inode };
 }

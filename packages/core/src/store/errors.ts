@@ -106,3 +106,18 @@ export class DiskWriteError extends StoreError {
     );
   }
 }
+
+/** Another process (on this host or another) is reindexing the same folder into the same catalogue. */
+export class ReindexRunningError extends StoreError {
+  override readonly name = 'ReindexRunningError';
+  constructor(
+    readonly root: string,
+    readonly holder: { host: string; pid: number; startedAt: number } | undefined,
+  ) {
+    super(
+      holder
+        ? `A reindex of ${root} is already running (host ${holder.host}, pid ${holder.pid}, since ${new Date(holder.startedAt).toISOString()}): wait for it to finish, or stop it there.`
+        : `A reindex of ${root} is already running in another process: wait for it to finish, or stop it there.`,
+    );
+  }
+}

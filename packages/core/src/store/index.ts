@@ -39,6 +39,7 @@ export {
   IndexSaveError,
   DataDirNotWritableError,
   DiskWriteError,
+  ReindexRunningError,
   type ModelIdentity,
   type LockHolder,
 } from './errors';

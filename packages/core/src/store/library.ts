@@ -201,6 +201,21 @@ export class ImageLibrary implements ImageStore {
     return this.catalogue.skipped();
   }
 
+  /** Records the current file identity (device, inode) of catalogued files found unchanged; vectors untouched. */
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void {
+    this.assertWritable('record file identities');
+    this.catalogue.recordFileIdentities(files);
+  }
+
+  /**
+   * Claims the reindex of `root` for this process: across hosts with PostgreSQL (ReindexRunningError while
+   * another holds it); with SQLite the data directory's writer lock already guarantees one writer.
+   */
+  claimReindex(root: string): { release(): void } {
+    this.assertWritable('reindex');
+    return this.catalogue.claimReindex?.(root) ?? { release: () => undefined };
+  }
+
   /** Records that a reindex finished (shown by stats()). */
   recordReindex(completedAt: number = Date.now()): void {
     this.assertWritable('record a reindex');
@@ -210,11 +225,12 @@ export class ImageLibrary implements ImageStore {
   /**
    * Readers: picks up what writers committed since this library was opened (or last refreshed). Returns true
    * if anything changed. Cheap when nothing did; otherwise follows the change log, or reloads the index (a
-   * memory-mapped one, or a catalogue without a log). Writers are always current: false.
+   * memory-mapped one, or a catalogue without a log). A SQLite writer (the only one, by its lock) is always
+   * current: false. PostgreSQL writers follow the other processes' commits too.
    */
   refresh(): boolean {
     this.assertOpen();
-    if (this.writable) return false;
+    if (this.lock) return false;
     if (this.catalogue instanceof SqliteCatalogue && this.catalogue.location === ':memory:') {
       const file = path.join(this.dataDir, CATALOGUE_FILE_NAME);
       const opened = fs.existsSync(file) ? SqliteCatalogue.openForReading(file) : undefined;

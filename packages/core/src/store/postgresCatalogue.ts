@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
+import os from 'node:os';
 import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, CommittedChanges, EmbeddingRows } from './catalogue';
-import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, META_COLUMNS, SKIPPED_COLUMNS, type EmbeddingRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
+import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, META_COLUMNS, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
-import { CatalogueError, type ModelIdentity } from './errors';
+import { CatalogueError, ReindexRunningError, type ModelIdentity } from './errors';
 import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSION } from './postgresMigrations';
 import { redactUrl, SyncPostgres } from './syncPostgres';
 import type { CatalogueImage, CatalogueSkippedFile, KnownFileState, StoredImage } from './types';
@@ -76,8 +77,8 @@ export class PostgresCatalogue implements Catalogue {
   }
 
   fileStates(): Map<string, KnownFileState> {
-    const rows = this.pg.query<{ path: string; size: number; mtime_ms: number; status: KnownFileState['status'] }>('SELECT path, size, mtime_ms, status FROM sis.images').rows;
-    return new Map(rows.map((row) => [row.path, { size: row.size, mtimeMs: row.mtime_ms, status: row.status }]));
+    const rows = this.pg.query<FileStateRow>('SELECT path, size, mtime_ms, status, device, inode FROM sis.images').rows;
+    return new Map(rows.map((row) => [row.path, toFileState(row)]));
   }
 
   skipped(): CatalogueSkippedFile[] {
@@ -170,13 +171,13 @@ export class PostgresCatalogue implements Catalogue {
       const idOfPath = new Map(
         pg
           .query<{ id: number; path: string }>(
-            `INSERT INTO sis.images (path, size, mtime_ms, status, width, height, processed_at)
-             SELECT path, size, mtime_ms, 'indexed', width, height, $6 FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::int[], $5::int[])
-               AS t (path, size, mtime_ms, width, height)
+            `INSERT INTO sis.images (path, size, mtime_ms, status, width, height, processed_at, device, inode)
+             SELECT path, size, mtime_ms, 'indexed', width, height, $6, device, inode
+               FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::int[], $5::int[], $7::text[], $8::text[]) AS t (path, size, mtime_ms, width, height, device, inode)
              ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'indexed',
-               width = excluded.width, height = excluded.height, skip_reason = NULL, skip_message = NULL, processed_at = excluded.processed_at
+               width = excluded.width, height = excluded.height, device = excluded.device, inode = excluded.inode, skip_reason = NULL, skip_message = NULL, processed_at = excluded.processed_at
              RETURNING id, path`,
-            [indexed.map((i) => i.path), indexed.map((i) => i.size), indexed.map((i) => i.mtimeMs), indexed.map((i) => i.width), indexed.map((i) => i.height), now],
+            [indexed.map((i) => i.path), indexed.map((i) => i.size), indexed.map((i) => i.mtimeMs), indexed.map((i) => i.width), indexed.map((i) => i.height), now, indexed.map((i) => i.device ?? null), indexed.map((i) => i.inode ?? null)],
           )
           .rows.map((row) => [row.path, row.id]),
       );
@@ -192,12 +193,13 @@ export class PostgresCatalogue implements Catalogue {
 
       const skipped = changes.upsertSkipped;
       pg.query(
-        `INSERT INTO sis.images (path, size, mtime_ms, status, skip_reason, skip_message, processed_at)
-         SELECT path, size, mtime_ms, 'skipped', reason, message, $6 FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::text[], $5::text[])
-           AS t (path, size, mtime_ms, reason, message)
+        `INSERT INTO sis.images (path, size, mtime_ms, status, skip_reason, skip_message, processed_at, device, inode)
+         SELECT path, size, mtime_ms, 'skipped', reason, message, $6, device, inode
+           FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::text[], $5::text[], $7::text[], $8::text[]) AS t (path, size, mtime_ms, reason, message, device, inode)
          ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'skipped', width = NULL, height = NULL,
+           device = excluded.device, inode = excluded.inode,
            skip_reason = excluded.skip_reason, skip_message = excluded.skip_message, processed_at = excluded.processed_at`,
-        [skipped.map((f) => f.path), skipped.map((f) => f.size), skipped.map((f) => f.mtimeMs), skipped.map((f) => f.reason), skipped.map((f) => f.message), now],
+        [skipped.map((f) => f.path), skipped.map((f) => f.size), skipped.map((f) => f.mtimeMs), skipped.map((f) => f.reason), skipped.map((f) => f.message), now, skipped.map((f) => f.device ?? null), skipped.map((f) => f.inode ?? null)],
       );
 
       const indexedCount = this.countIndexed();
@@ -219,6 +221,45 @@ export class PostgresCatalogue implements Catalogue {
       }
       return { previousGeneration, generation, removedIds, appendedIds, indexedCount };
     });
+  }
+
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void {
+    if (files.length === 0) return;
+    this.pg.query(
+      'UPDATE sis.images AS images SET device = t.device, inode = t.inode FROM unnest($1::text[], $2::text[], $3::text[]) AS t (path, device, inode) WHERE images.path = t.path',
+      [files.map((f) => f.path), files.map((f) => f.device), files.map((f) => f.inode)],
+    );
+  }
+
+  /**
+   * A session-level advisory lock keyed by the folder: released by release(), or by PostgreSQL when this
+   * process's connection ends (a killed process never leaves it behind).
+   */
+  claimReindex(root: string): { release(): void } {
+    const key = `sis:reindex:${root}`;
+    const locked = this.pg.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]).rows[0]?.locked;
+    if (!locked) {
+      const holder = this.pg.query<{ host: string; pid: number; started_at: number }>('SELECT host, pid, started_at FROM sis.reindex_runs WHERE root = $1', [root]).rows[0];
+      throw new ReindexRunningError(root, holder && { host: holder.host, pid: holder.pid, startedAt: holder.started_at });
+    }
+    this.pg.query(
+      `INSERT INTO sis.reindex_runs (root, host, pid, started_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (root) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at`,
+      [root, os.hostname(), process.pid, Date.now()],
+    );
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        try {
+          this.pg.query('DELETE FROM sis.reindex_runs WHERE root = $1 AND host = $2 AND pid = $3', [root, os.hostname(), process.pid]);
+          this.pg.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+        } catch {
+          // The connection is gone, and the lock with it.
+        }
+      },
+    };
   }
 
   recordReindex(at: number): void {

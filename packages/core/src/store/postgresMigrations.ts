@@ -41,6 +41,9 @@ const MIGRATIONS: readonly Migration[] = [
         skip_reason TEXT,
         skip_message TEXT,
         processed_at BIGINT NOT NULL,
+        -- File identity (st_dev, st_ino as decimal strings): the server serves only the file that was indexed.
+        device TEXT,
+        inode TEXT,
         CHECK (
           (status = 'indexed' AND width IS NOT NULL AND height IS NOT NULL AND skip_reason IS NULL)
           OR (status = 'skipped' AND skip_reason IS NOT NULL)
@@ -57,6 +60,13 @@ const MIGRATIONS: readonly Migration[] = [
         generation BIGINT NOT NULL
       );
       CREATE INDEX changes_by_generation ON sis.changes (generation);
+      -- Who holds the reindex of a folder (the advisory lock is the claim; this says whose it is).
+      CREATE TABLE sis.reindex_runs (
+        root TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at BIGINT NOT NULL
+      );
     `,
   },
 ];

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, CommittedChanges, EmbeddingRows } from './catalogue';
-import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, META_COLUMNS, SKIPPED_COLUMNS, type EmbeddingRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
+import { decodeRowEmbedding, IMAGE_COLUMNS, IMAGE_COLUMNS_WITHOUT_IDENTITY, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, META_COLUMNS, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
 import { CatalogueError, type ModelIdentity } from './errors';
 import { LATEST_SCHEMA_VERSION, migrate, refuseNewerSchema, schemaVersionOf } from './sqliteMigrations';
@@ -29,6 +29,11 @@ export class SqliteCatalogue implements Catalogue {
     readonly filePath: string,
     readonly writable: boolean,
   ) {}
+
+  /** Schema 2 has device and inode; a reader of schema 1 (not migrated yet) selects NULL for them. */
+  private get imageColumns(): string {
+    return schemaVersionOf(this.db) >= 2 ? IMAGE_COLUMNS : IMAGE_COLUMNS_WITHOUT_IDENTITY;
+  }
 
   get location(): string {
     return this.filePath;
@@ -127,9 +132,9 @@ export class SqliteCatalogue implements Catalogue {
   fileStates(): Map<string, KnownFileState> {
     const states = new Map<string, KnownFileState>();
     const rows = this.db
-      .prepare<[], { path: string; size: number; mtime_ms: number; status: KnownFileState['status'] }>('SELECT path, size, mtime_ms, status FROM images')
+      .prepare<[], FileStateRow>(`SELECT path, size, mtime_ms, status, ${schemaVersionOf(this.db) >= 2 ? 'device, inode' : 'NULL AS device, NULL AS inode'} FROM images`)
       .iterate();
-    for (const row of rows) states.set(row.path, { size: row.size, mtimeMs: row.mtime_ms, status: row.status });
+    for (const row of rows) states.set(row.path, toFileState(row));
     return states;
   }
 
@@ -143,7 +148,7 @@ export class SqliteCatalogue implements Catalogue {
   }
 
   getStoredImage(key: { path: string } | { id: number }, dimension: number): StoredImage | undefined {
-    const sql = `SELECT ${IMAGE_COLUMNS}, embeddings.vector AS embedding FROM images LEFT JOIN embeddings ON embeddings.image_id = images.id
+    const sql = `SELECT ${this.imageColumns}, embeddings.vector AS embedding FROM images LEFT JOIN embeddings ON embeddings.image_id = images.id
       WHERE images.${'path' in key ? 'path' : 'id'} = ? AND ${INDEXED}`;
     const row = this.db.prepare<[string | number], ImageRow & EmbeddingRow>(sql).get('path' in key ? key.path : key.id);
     if (!row) return undefined;
@@ -152,7 +157,7 @@ export class SqliteCatalogue implements Catalogue {
 
   getImagesByIds(ids: readonly number[]): Map<number, CatalogueImage> {
     const rows = this.db
-      .prepare<[string], ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM images WHERE id IN (SELECT value FROM json_each(?)) AND ${INDEXED}`)
+      .prepare<[string], ImageRow>(`SELECT ${this.imageColumns} FROM images WHERE id IN (SELECT value FROM json_each(?)) AND ${INDEXED}`)
       .all(JSON.stringify(ids));
     return new Map(rows.map((row) => [row.id, toCatalogueImage(row)]));
   }
@@ -238,30 +243,30 @@ export class SqliteCatalogue implements Catalogue {
         const deleteRow = this.db.prepare<[string], unknown>('DELETE FROM images WHERE path = ?');
         for (const filePath of changes.removePaths) deleteRow.run(filePath);
 
-        const upsertIndexed = this.db.prepare<[string, number, number, number, number, number], { id: number }>(
-          `INSERT INTO images (path, size, mtime_ms, status, width, height, processed_at)
-           VALUES (?, ?, ?, 'indexed', ?, ?, ?)
+        const upsertIndexed = this.db.prepare<[string, number, number, number, number, number, string | null, string | null], { id: number }>(
+          `INSERT INTO images (path, size, mtime_ms, status, width, height, processed_at, device, inode)
+           VALUES (?, ?, ?, 'indexed', ?, ?, ?, ?, ?)
            ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'indexed',
-             width = excluded.width, height = excluded.height,
+             width = excluded.width, height = excluded.height, device = excluded.device, inode = excluded.inode,
              skip_reason = NULL, skip_message = NULL, processed_at = excluded.processed_at
            RETURNING id`,
         );
         const insertEmbedding = this.db.prepare<[number, Buffer], unknown>('INSERT INTO embeddings (image_id, vector) VALUES (?, ?)');
         const appendedIds = changes.upsertIndexed.map((image) => {
-          const row = upsertIndexed.get(image.path, image.size, image.mtimeMs, image.width, image.height, now);
+          const row = upsertIndexed.get(image.path, image.size, image.mtimeMs, image.width, image.height, now, image.device ?? null, image.inode ?? null);
           if (!row) throw new CatalogueError(`Upserting ${image.path} returned no row id.`);
           insertEmbedding.run(row.id, encodeEmbedding(image.embedding));
           return row.id;
         });
 
-        const upsertSkipped = this.db.prepare<[string, number, number, string, string, number], unknown>(
-          `INSERT INTO images (path, size, mtime_ms, status, skip_reason, skip_message, processed_at)
-           VALUES (?, ?, ?, 'skipped', ?, ?, ?)
+        const upsertSkipped = this.db.prepare<[string, number, number, string, string, number, string | null, string | null], unknown>(
+          `INSERT INTO images (path, size, mtime_ms, status, skip_reason, skip_message, processed_at, device, inode)
+           VALUES (?, ?, ?, 'skipped', ?, ?, ?, ?, ?)
            ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'skipped',
-             width = NULL, height = NULL,
+             width = NULL, height = NULL, device = excluded.device, inode = excluded.inode,
              skip_reason = excluded.skip_reason, skip_message = excluded.skip_message, processed_at = excluded.processed_at`,
         );
-        for (const file of changes.upsertSkipped) upsertSkipped.run(file.path, file.size, file.mtimeMs, file.reason, file.message, now);
+        for (const file of changes.upsertSkipped) upsertSkipped.run(file.path, file.size, file.mtimeMs, file.reason, file.message, now, file.device ?? null, file.inode ?? null);
 
         const indexedCount = this.countIndexed();
         if (indexedCount !== indexedBefore - removedIds.length + appendedIds.length) {
@@ -281,6 +286,12 @@ export class SqliteCatalogue implements Catalogue {
         return { previousGeneration, generation, removedIds, appendedIds, indexedCount };
       })
       .immediate();
+  }
+
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void {
+    if (files.length === 0) return;
+    const update = this.db.prepare<[string, string, string], unknown>('UPDATE images SET device = ?, inode = ? WHERE path = ?');
+    this.db.transaction(() => files.forEach((file) => update.run(file.device, file.inode, file.path))).immediate();
   }
 
   recordReindex(at: number): void {

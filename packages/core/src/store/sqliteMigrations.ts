@@ -56,8 +56,11 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'drop the positional column (vectors are labelled by id); add the change log',
-    up: (db) =>
+    name: 'drop the positional column (vectors are labelled by id); file identity (device, inode); the change log',
+    up: (db) => {
+      // Versions of schema 1 that kept file identity added device and inode without a migration: carry them over.
+      const columns = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('images')").all().map((column) => column.name));
+      const identity = columns.has('device') && columns.has('inode') ? 'device, inode' : 'NULL, NULL';
       db.exec(`
         -- SQLite cannot drop a column that a CHECK names: rebuild the table (ids kept, so embeddings still match).
         CREATE TABLE images_v2 (
@@ -71,13 +74,16 @@ const MIGRATIONS: readonly Migration[] = [
           skip_reason TEXT,
           skip_message TEXT,
           processed_at INTEGER NOT NULL,
+          -- File identity (st_dev, st_ino as decimal strings): the server serves only the file that was indexed.
+          device TEXT,
+          inode TEXT,
           CHECK (
             (status = 'indexed' AND width IS NOT NULL AND height IS NOT NULL AND skip_reason IS NULL)
             OR (status = 'skipped' AND skip_reason IS NOT NULL)
           )
         );
-        INSERT INTO images_v2 (id, path, size, mtime_ms, status, width, height, skip_reason, skip_message, processed_at)
-          SELECT id, path, size, mtime_ms, status, width, height, skip_reason, skip_message, processed_at FROM images;
+        INSERT INTO images_v2 (id, path, size, mtime_ms, status, width, height, skip_reason, skip_message, processed_at, device, inode)
+          SELECT id, path, size, mtime_ms, status, width, height, skip_reason, skip_message, processed_at, ${identity} FROM images;
         DROP TABLE images;
         ALTER TABLE images_v2 RENAME TO images;
         CREATE INDEX images_indexed ON images (id) WHERE status = 'indexed';
@@ -91,7 +97,8 @@ const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX changes_by_generation ON changes (generation);
         ALTER TABLE meta ADD COLUMN log_starts_at INTEGER NOT NULL DEFAULT 0;
         UPDATE meta SET log_starts_at = generation;
-      `),
+      `);
+    },
   },
 ];
 

@@ -65,12 +65,27 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       expect(byIds.ids).toEqual([committed.appendedIds[5], committed.appendedIds[2]]);
       expect(Array.from(byIds.vectors.subarray(D, 2 * D))).toEqual(Array.from(images[2]!.embedding));
       expect([...catalogue.getImagesByIds(wanted).keys()].sort()).toEqual([committed.appendedIds[2], committed.appendedIds[5]].sort());
-      expect(catalogue.fileStates().get('/photos/bad.jpg')).toEqual({ size: 3, mtimeMs: 4.5, status: 'skipped' });
-      expect(catalogue.fileStates().get(images[0]!.path)).toEqual({ size: images[0]!.size, mtimeMs: images[0]!.mtimeMs, status: 'indexed' });
+      expect(catalogue.fileStates().get('/photos/bad.jpg')).toEqual({ size: 3, mtimeMs: 4.5, status: 'skipped', device: null, inode: null });
+      expect(catalogue.fileStates().get(images[0]!.path)).toEqual({ size: images[0]!.size, mtimeMs: images[0]!.mtimeMs, status: 'indexed', device: null, inode: null });
       expect(catalogue.skipped()).toEqual([{ id: expect.any(Number), path: '/photos/bad.jpg', size: 3, mtimeMs: 4.5, reason: 'corrupt', message: 'no', skippedAt: 1234 }]);
       expect(catalogue.skippedCountsByReason()).toEqual({ corrupt: 1 });
       // Another connection sees the commit.
       expect(store.open(false).countIndexed()).toBe(30);
+    });
+
+    test('file identity (device, inode) is stored with indexed and skipped rows, and recorded for unchanged files without a new generation', () => {
+      const catalogue = setUp().open(true);
+      catalogue.initialise(MODEL);
+      const random = seededRandom(7);
+      const image = { ...makeImage('/p', D, random, 'a.jpg'), device: '2049', inode: '18446744073709551615' };
+      const plain = makeImage('/p', D, random, 'b.jpg');
+      catalogue.apply({ upsertIndexed: [image, plain], upsertSkipped: [{ path: '/p/bad.jpg', size: 1, mtimeMs: 1, reason: 'corrupt', message: 'x', device: '1', inode: '7' }], removePaths: [] }, 1);
+      expect(catalogue.getStoredImage({ path: image.path }, D)).toMatchObject({ device: '2049', inode: '18446744073709551615' });
+      expect(catalogue.fileStates().get('/p/bad.jpg')).toMatchObject({ status: 'skipped', device: '1', inode: '7' });
+      expect(catalogue.fileStates().get(plain.path)).toMatchObject({ device: null, inode: null });
+      catalogue.recordFileIdentities([{ path: plain.path, device: '3', inode: '4' }]);
+      expect(catalogue.getStoredImage({ path: plain.path }, D)).toMatchObject({ device: '3', inode: '4', size: plain.size });
+      expect(catalogue.readMeta()?.generation).toBe(1);
     });
 
     test('a retried batch never duplicates a row: same ids, same count', () => {
