@@ -109,7 +109,7 @@ export class SyncPostgres {
       if (message) {
         const reply = message.message as Reply;
         if (reply.id !== id) continue; // an answer to a call that timed out earlier
-        if ('error' in reply) throw new PostgresError(`PostgreSQL: ${reply.error.message}`, reply.error.code);
+        if ('error' in reply) throw new PostgresError(describeFailure(reply.error, this.options.connectionString), reply.error.code);
         return reply;
       }
       if (waited === 'timed-out' || Date.now() >= deadline) {
@@ -202,6 +202,14 @@ function workerMain(): void {
       Atomics.notify(signal, 0);
     })();
   });
+}
+
+/** A server error as PostgreSQL words it; a lost or refused connection with where, and what is safe. */
+function describeFailure(error: { message: string; code?: string }, url: string): string {
+  if (error.code !== undefined && /^[0-9A-Z]{5}$/.test(error.code) && !error.code.startsWith('08') && !error.code.startsWith('57P')) {
+    return `PostgreSQL: ${error.message}`;
+  }
+  return `PostgreSQL at ${redactUrl(url)} is unreachable or went away (${error.message}): every committed batch is kept and nothing half-written; run again once it is back.`;
 }
 
 /** The URL with its password replaced, for messages and stats. */
