@@ -4,7 +4,7 @@ import { ClipEmbedder, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { Indexer } from './indexing';
 import { Searcher } from './search';
-import { ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
+import { ChangeFollower, ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
 /** The engine wired together for one catalogue and one model: what the apps talk to. */
 export interface Engine {
@@ -18,7 +18,18 @@ export interface Engine {
   close(): void;
 }
 
-export async function openEngine(config: AppConfig, options: { writable: boolean }): Promise<Engine> {
+export interface OpenEngineOptions {
+  writable: boolean;
+  /**
+   * With a PostgreSQL catalogue: follow other processes' commits (LISTEN/NOTIFY, and a poll every
+   * `followPollMs`, default 1000), so that this process searches what any of them indexed. What `sis serve` does.
+   */
+  followChanges?: boolean;
+  followPollMs?: number;
+  onFollowError?: (error: unknown) => void;
+}
+
+export async function openEngine(config: AppConfig, options: OpenEngineOptions): Promise<Engine> {
   const embedder = await ClipEmbedder.load(config);
   const library = openStore(config, {
     modelName: embedder.modelName,
@@ -39,7 +50,19 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
         checkpointMs: config.checkpointSeconds * 1000,
       })
     : undefined;
-  return { config, embedder, library, searcher, indexer, close: () => library.close() };
+  const follower =
+    options.followChanges && config.catalogueUrl !== ''
+      ? ChangeFollower.start(library, {
+          url: config.catalogueUrl,
+          ...(options.followPollMs !== undefined ? { pollMs: options.followPollMs } : {}),
+          ...(options.onFollowError ? { onError: options.onFollowError } : {}),
+        })
+      : undefined;
+  const close = () => {
+    follower?.stop();
+    library.close();
+  };
+  return { config, embedder, library, searcher, indexer, close };
 }
 
 /**

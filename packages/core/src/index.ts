@@ -5,4 +5,4 @@ export * from './indexing';
 export * from './jobs';
 export * from './search';
 export * from './store';
-export { openEngine, openStore, indexSettingsOf, type Engine } from './engine';
+export { openEngine, openStore, indexSettingsOf, type Engine, type OpenEngineOptions } from './engine';

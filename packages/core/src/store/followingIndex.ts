@@ -15,6 +15,8 @@ interface LoadedIndex {
   generation: number;
   loadedFrom: 'file' | 'catalogue';
   rebuildReason: string | null;
+  /** Generation the index file on disk holds, when it was loaded from one (older than `generation` if brought forward). */
+  fileGeneration?: number;
 }
 
 /** A replacement index being built in the background while the current one keeps serving. */
@@ -49,7 +51,17 @@ export interface FollowingIndexOptions {
    * the index. 'reader': never writes; memory-maps IVF lists (read-only: a change reloads the index).
    */
   role: 'writer' | 'reader';
+  /**
+   * A saved index of an earlier generation is loaded and brought forward by the change log instead of being
+   * rebuilt (a replica's local cache: a restart reads only what changed). Off for the embedded library, whose
+   * saved index is current unless a crash came between a commit and a checkpoint.
+   */
+  catchUpStaleFile?: boolean;
+  /** Told which ids the index moved for (after a reload: 'reloaded'), for caches kept beside it. */
+  onChange?: (change: IndexChange) => void;
 }
+
+export type IndexChange = { removedIds: readonly number[]; upsertedIds: readonly number[] } | 'reloaded';
 
 /**
  * The FAISS index of a catalogue's embeddings (plan, build, tune: indexBuild.ts; file: indexFile.ts), kept at
@@ -105,6 +117,7 @@ export class FollowingIndex {
     this.cancelRebuild();
     this.catalogue = catalogue;
     this.state = this.load();
+    this.options.onChange?.('reloaded');
   }
 
   /**
@@ -124,7 +137,7 @@ export class FollowingIndex {
         throw new StoreError(`Removing ${committed.removedIds.length} vectors from the index removed ${removed}.`);
       }
       this.addVectors(committed.removedIds, committed.appendedIds, appended);
-      return { generation: committed.generation, expectedCount: committed.indexedCount };
+      return { generation: committed.generation, expectedCount: committed.indexedCount, change: { removedIds: committed.removedIds, upsertedIds: committed.appendedIds } };
     });
   }
 
@@ -139,13 +152,14 @@ export class FollowingIndex {
     if (!changes) {
       this.cancelRebuild();
       this.state = this.load();
+      this.options.onChange?.('reloaded');
       return true;
     }
     this.update(() => {
       const replaced = [...changes.removedIds, ...changes.upserted.ids];
       this.state.vectors.remove(replaced);
       this.addVectors(replaced, changes.upserted.ids, changes.upserted.vectors);
-      return { generation: changes.generation, expectedCount: changes.indexedCount };
+      return { generation: changes.generation, expectedCount: changes.indexedCount, change: { removedIds: changes.removedIds, upsertedIds: changes.upserted.ids } };
     });
     return true;
   }
@@ -205,17 +219,21 @@ export class FollowingIndex {
   }
 
   /** Runs one incremental update; if it fails, the catalogue (committed, the truth) is reloaded from instead. */
-  private update(change: () => { generation: number; expectedCount: number }): void {
+  private update(change: () => { generation: number; expectedCount: number; change: IndexChange }): void {
+    let outcome: IndexChange;
     try {
-      const { generation, expectedCount } = change();
+      const { generation, expectedCount, change: moved } = change();
       if (this.state.vectors.size !== expectedCount) {
         throw new StoreError(`In-memory index has ${this.state.vectors.size} vectors after the update, the catalogue ${expectedCount}.`);
       }
       this.state = { ...this.state, generation };
+      outcome = moved;
     } catch (error) {
       this.cancelRebuild();
       this.state = this.load(`updating the in-memory index failed (${(error as Error).message})`);
+      outcome = 'reloaded';
     }
+    this.options.onChange?.(outcome);
     this.maybeStartRebuild();
   }
 
@@ -241,10 +259,23 @@ export class FollowingIndex {
           ? { rebuildReason: forcedRebuildReason }
           : this.catalogue.location === ':memory:'
             ? { rebuildReason: 'nothing has been indexed yet' }
-            : loadIndexFile(dataDir, { catalogueId, generation, ntotal: count, dimension }, { mmap: !this.writes });
+            : loadIndexFile(dataDir, { catalogueId, generation, ntotal: count, dimension }, { mmap: !this.writes, keepStale: this.options.catchUpStaleFile === true });
       if ('index' in fromFile) {
         fromFile.index.applySearchParameters(settings.searchParams);
         return { vectors: fromFile.index, descriptor: fromFile.descriptor, catalogueId, generation, loadedFrom: 'file', rebuildReason: null };
+      }
+      const forward = this.options.catchUpStaleFile && fromFile.stale ? this.bringForward(fromFile.stale, count) : undefined;
+      if (forward) {
+        forward.index.applySearchParameters(settings.searchParams);
+        return {
+          vectors: forward.index,
+          descriptor: forward.descriptor,
+          catalogueId,
+          generation: forward.generation,
+          loadedFrom: 'file',
+          rebuildReason: null,
+          fileGeneration: fromFile.stale!.generation,
+        };
       }
       const built = buildIndex(this.vectorSource(), dimension, settings, fromFile.stale ? { reuse: fromFile.stale } : {});
       if (built.index.size !== count) {
@@ -252,8 +283,22 @@ export class FollowingIndex {
       }
       return { vectors: built.index, descriptor: built.descriptor, catalogueId, generation, loadedFrom: 'catalogue', rebuildReason: fromFile.rebuildReason };
     });
-    this.savedGeneration = loaded.loadedFrom === 'file' ? loaded.generation : undefined;
+    this.savedGeneration = loaded.loadedFrom === 'file' ? (loaded.fileGeneration ?? loaded.generation) : undefined;
     return loaded;
+  }
+
+  /** A saved index of an earlier generation with the logged changes since applied, or undefined (rebuild instead). */
+  private bringForward(
+    stale: { index: VectorIndex; descriptor: IndexDescriptor; generation: number },
+    expectedCount: number,
+  ): { index: VectorIndex; descriptor: IndexDescriptor; generation: number } | undefined {
+    const changes = this.catalogue.changesSince(stale.generation, this.options.dimension);
+    if (!changes) return undefined;
+    const replaced = [...changes.removedIds, ...changes.upserted.ids];
+    stale.index.remove(replaced);
+    stale.index.add(changes.upserted.ids, changes.upserted.vectors);
+    if (stale.index.size !== changes.indexedCount || changes.indexedCount !== expectedCount) return undefined;
+    return { index: stale.index, descriptor: stale.descriptor, generation: changes.generation };
   }
 
   /** The catalogue's stored embeddings, as index builds read them. */

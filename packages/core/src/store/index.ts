@@ -5,6 +5,7 @@ export { SqliteCatalogue, CATALOGUE_FILE_NAME } from './sqliteCatalogue';
 export { LATEST_SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqliteMigrations';
 export { FollowingIndex } from './followingIndex';
 export { PostgresCatalogue, CHANGES_CHANNEL } from './postgresCatalogue';
+export { ChangeFollower, type ChangeFollowerOptions } from './changeFollower';
 export { PG_LATEST_SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './postgresMigrations';
 export { SyncPostgres, PostgresError, redactUrl } from './syncPostgres';
 export { INDEX_FILE_NAME, INDEX_SIDECAR_FILE_NAME } from './indexFile';

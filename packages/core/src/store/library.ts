@@ -3,12 +3,12 @@ import path from 'node:path';
 import { removeLeftoverTemporaryFiles } from './atomicFile';
 import type { Catalogue, CatalogueMeta } from './catalogue';
 import { DataDirNotWritableError, DiskWriteError, InvalidInputError, ModelMismatchError, ReadOnlyLibraryError, StoreError, type ModelIdentity } from './errors';
-import { FollowingIndex } from './followingIndex';
+import { FollowingIndex, type IndexChange } from './followingIndex';
 import { indexFilePaths } from './indexFile';
 import { resolveIndexSettings, type IndexSettings } from './indexPlan';
 import { WriterLock } from './lock';
 import { CATALOGUE_FILE_NAME, SqliteCatalogue } from './sqliteCatalogue';
-import type { ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
+import type { CatalogueImage, ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
 import { normalisedQuery, validateChanges } from './validation';
 
 /**
@@ -25,6 +25,12 @@ import { normalisedQuery, validateChanges } from './validation';
  */
 export class ImageLibrary implements ImageStore {
   private closed = false;
+  /**
+   * PostgreSQL: the indexed rows, kept in step with the index, so that a search needs no round trip and goes on
+   * answering from what this process has while PostgreSQL is unreachable. Undefined for SQLite (local anyway).
+   */
+  private rows: Map<number, CatalogueImage> | undefined;
+  private rowsNeedReload = false;
 
   private constructor(
     readonly dataDir: string,
@@ -66,8 +72,20 @@ export class ImageLibrary implements ImageStore {
       if (!meta) throw new StoreError(`${catalogue.location} holds no catalogue yet: run a reindex first.`);
       checkModel(catalogue.location, meta, model);
       if (options.writable) removeIndexLeftovers(dir, []);
-      const index = FollowingIndex.open(catalogue, { dimension: model.dimension, settings, dataDir: dir, role: options.writable ? 'writer' : 'reader' });
-      return new ImageLibrary(dir, options.writable, model, catalogue, undefined, index);
+      // The index tells the library what moved; the library exists only once the index is open.
+      const owner: { library?: ImageLibrary } = {};
+      const index = FollowingIndex.open(catalogue, {
+        dimension: model.dimension,
+        settings,
+        dataDir: dir,
+        role: options.writable ? 'writer' : 'reader',
+        catchUpStaleFile: true,
+        onChange: (change) => owner.library?.updateRows(change),
+      });
+      const library = new ImageLibrary(dir, options.writable, model, catalogue, undefined, index);
+      owner.library = library;
+      library.updateRows('reloaded');
+      return library;
     } catch (error) {
       catalogue.close();
       throw error;
@@ -175,7 +193,7 @@ export class ImageLibrary implements ImageStore {
     const hits = this.index.search(normalisedQuery(query, this.dimension), k);
     if (hits.length === 0) return [];
     const ids = hits.map((hit) => hit.id);
-    const images = this.catalogue.getImagesByIds(ids);
+    const images = this.rows ?? this.catalogue.getImagesByIds(ids);
     const results: ScoredImage[] = [];
     hits.forEach((hit, i) => {
       // A reader's index may name a file a writer has removed since: leave it out.
@@ -246,7 +264,9 @@ export class ImageLibrary implements ImageStore {
       this.index.replaceCatalogue(opened);
       return true;
     }
-    return this.index.catchUp();
+    const moved = this.index.catchUp();
+    if (!moved && this.rowsNeedReload) this.updateRows('reloaded');
+    return moved;
   }
 
   stats(): LibraryStats {
@@ -283,6 +303,33 @@ export class ImageLibrary implements ImageStore {
     }
   }
 
+  /** Brings the row cache (PostgreSQL) along with the index: the rows of the ids it moved for, or all of them. */
+  private updateRows(change: IndexChange): void {
+    try {
+      this.readRows(this.rowsNeedReload ? 'reloaded' : change);
+      this.rowsNeedReload = false;
+    } catch (error) {
+      // PostgreSQL went away between a commit and this read: the cache is read again in full next time.
+      this.rowsNeedReload = true;
+      if (change === 'reloaded' && !this.rows) throw error;
+    }
+  }
+
+  private readRows(change: IndexChange): void {
+    if (change === 'reloaded') {
+      const rows = new Map<number, CatalogueImage>();
+      const ids = this.catalogue.indexedIds();
+      for (let start = 0; start < ids.length; start += ROW_CHUNK) {
+        for (const [id, row] of this.catalogue.getImagesByIds(ids.slice(start, start + ROW_CHUNK))) rows.set(id, row);
+      }
+      this.rows = rows;
+      return;
+    }
+    if (!this.rows) return;
+    for (const id of change.removedIds) this.rows.delete(id);
+    for (const [id, row] of this.catalogue.getImagesByIds(change.upsertedIds)) this.rows.set(id, row);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StoreError(`The image library in ${this.dataDir} is closed.`);
   }
@@ -292,6 +339,9 @@ export class ImageLibrary implements ImageStore {
     if (!this.writable) throw new ReadOnlyLibraryError(`Cannot ${action}: the image library in ${this.dataDir} was opened read-only.`);
   }
 }
+
+/** Rows read per query when loading the row cache. */
+const ROW_CHUNK = 50_000;
 
 function modelOf(options: OpenLibraryOptions): ModelIdentity {
   const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension };

@@ -31,8 +31,12 @@ export class PostgresCatalogue implements Catalogue {
   }
 
   /** Connects (lazily: the first statement opens the connection). Nothing is created before initialise(). */
-  static connect(url: string, options: { writable: boolean; timeoutMs?: number }): PostgresCatalogue {
-    const pg = new SyncPostgres({ connectionString: url, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+  static connect(url: string, options: { writable: boolean; timeoutMs?: number; applicationName?: string }): PostgresCatalogue {
+    const pg = new SyncPostgres({
+      connectionString: url,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.applicationName !== undefined ? { applicationName: options.applicationName } : {}),
+    });
     return new PostgresCatalogue(pg, url, options.writable);
   }
 
