@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultConfig, ImageLibrary, openEngine, PostgresCatalogue, SyncPostgres } from '@sis/core';
-import { startTestPostgres, type TestPostgres } from '../../../../packages/core/test/helpers/postgres';
+import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { cliPath, copyPhotos, runCli, tinyModelDir, tinyModelEnv } from '../helpers/cli';
 
 /**

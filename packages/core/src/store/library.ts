@@ -146,6 +146,11 @@ export class ImageLibrary implements ImageStore {
     return this.catalogue.location;
   }
 
+  /** The change sequence (generation) the search index is at: cheap, no catalogue round trip. */
+  get indexGeneration(): number {
+    return this.index.generation;
+  }
+
   /** Indexed images (what search covers). */
   count(): number {
     this.assertOpen();

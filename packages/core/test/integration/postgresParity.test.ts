@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultConfig, openEngine, ReindexRunningError, type AppConfig, type Engine } from '../../src';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres';
+import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { photos500Dir } from '../helpers/photos';
 import { datasetsDir, tinyModelDir } from '../helpers/shared';
 

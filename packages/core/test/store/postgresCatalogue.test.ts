@@ -1,5 +1,5 @@
 import { PostgresCatalogue, SyncPostgres } from '../../src/store';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres';
+import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { describeCatalogueContract } from './catalogueContract';
 import { removeTempDirs } from './helpers';
 

@@ -1,5 +1,5 @@
 import { ChangeFollower, ImageLibrary, PostgresCatalogue, SyncPostgres, type IndexedImageInput } from '../../src/store';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres';
+import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { bruteForceTopK, expectConsistent, expectSameRanking, makeImage, makeTempDir, randomUnitVector, removeTempDirs, seededRandom } from './helpers';
 
 /**
