@@ -74,9 +74,11 @@ describe('a server with an access token', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
     expect(login.status).toBe(429);
+    // /auth/session is no oracle: it is limited like the rest.
+    expect((await fetch(`${server.url}/auth/session`, { headers: { cookie: `sis_token=${TOKEN}` } })).status).toBe(429);
     const warnings = server.logs.slice(before).filter((line) => line.msg === 'wrong access token');
     expect(warnings).toHaveLength(3);
-    expect(warnings[2]).toMatchObject({ level: 40, client: expect.stringMatching(/127\.0\.0\.1/), failures: 3, limit: 3 });
+    expect(warnings[2]).toMatchObject({ level: 40, client: expect.stringMatching(/127\.0\.0\.1/), path: '/graphql', failures: 3, limit: 3 });
     expect(JSON.stringify(server.logs)).not.toContain(TOKEN);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
@@ -125,6 +127,7 @@ describe('choosing the token', () => {
     // A token file, once there, is required on loopback too.
     expect(resolveAccessToken({ host: '127.0.0.1', dataDir, envToken: undefined })?.token).toBe(created.token);
     expect(resolveAccessToken({ host: '0.0.0.0', dataDir, envToken: 'from-the-environment-123' })).toEqual({ token: 'from-the-environment-123', source: 'env' });
+    expect(() => resolveAccessToken({ host: '0.0.0.0', dataDir, envToken: 'from-the-environment-123', newToken: true })).toThrow(/SIS_API_TOKEN is set/);
   });
 
   it('refuses a short SIS_API_TOKEN', () => {

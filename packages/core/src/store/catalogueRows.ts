@@ -38,8 +38,7 @@ export function toCatalogueImage(row: ImageRow): CatalogueImage {
     width: row.width,
     height: row.height,
     indexedAt: row.processed_at,
-    device: row.device,
-    inode: row.inode,
+    ...identityOf(row),
   };
 }
 
@@ -107,5 +106,10 @@ export interface FileStateRow {
 }
 
 export function toFileState(row: FileStateRow): KnownFileState {
-  return { size: row.size, mtimeMs: row.mtime_ms, status: row.status, device: row.device, inode: row.inode };
+  return { size: row.size, mtimeMs: row.mtime_ms, status: row.status, ...identityOf(row) };
+}
+
+/** Device and inode when recorded; nothing for rows from before they were (the fields stay absent). */
+function identityOf(row: { device: string | null; inode: string | null }): { device?: string; inode?: string } {
+  return row.device !== null && row.inode !== null ? { device: row.device, inode: row.inode } : {};
 }

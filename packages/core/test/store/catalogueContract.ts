@@ -65,8 +65,8 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       expect(byIds.ids).toEqual([committed.appendedIds[5], committed.appendedIds[2]]);
       expect(Array.from(byIds.vectors.subarray(D, 2 * D))).toEqual(Array.from(images[2]!.embedding));
       expect([...catalogue.getImagesByIds(wanted).keys()].sort()).toEqual([committed.appendedIds[2], committed.appendedIds[5]].sort());
-      expect(catalogue.fileStates().get('/photos/bad.jpg')).toEqual({ size: 3, mtimeMs: 4.5, status: 'skipped', device: null, inode: null });
-      expect(catalogue.fileStates().get(images[0]!.path)).toEqual({ size: images[0]!.size, mtimeMs: images[0]!.mtimeMs, status: 'indexed', device: null, inode: null });
+      expect(catalogue.fileStates().get('/photos/bad.jpg')).toEqual({ size: 3, mtimeMs: 4.5, status: 'skipped' });
+      expect(catalogue.fileStates().get(images[0]!.path)).toEqual({ size: images[0]!.size, mtimeMs: images[0]!.mtimeMs, status: 'indexed' });
       expect(catalogue.skipped()).toEqual([{ id: expect.any(Number), path: '/photos/bad.jpg', size: 3, mtimeMs: 4.5, reason: 'corrupt', message: 'no', skippedAt: 1234 }]);
       expect(catalogue.skippedCountsByReason()).toEqual({ corrupt: 1 });
       // Another connection sees the commit.
@@ -82,7 +82,7 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       catalogue.apply({ upsertIndexed: [image, plain], upsertSkipped: [{ path: '/p/bad.jpg', size: 1, mtimeMs: 1, reason: 'corrupt', message: 'x', device: '1', inode: '7' }], removePaths: [] }, 1);
       expect(catalogue.getStoredImage({ path: image.path }, D)).toMatchObject({ device: '2049', inode: '18446744073709551615' });
       expect(catalogue.fileStates().get('/p/bad.jpg')).toMatchObject({ status: 'skipped', device: '1', inode: '7' });
-      expect(catalogue.fileStates().get(plain.path)).toMatchObject({ device: null, inode: null });
+      expect(catalogue.fileStates().get(plain.path)).toEqual({ size: plain.size, mtimeMs: plain.mtimeMs, status: 'indexed' });
       catalogue.recordFileIdentities([{ path: plain.path, device: '3', inode: '4' }]);
       expect(catalogue.getStoredImage({ path: plain.path }, D)).toMatchObject({ device: '3', inode: '4', size: plain.size });
       expect(catalogue.readMeta()?.generation).toBe(1);

@@ -86,8 +86,6 @@ describe('ImageLibrary.search', () => {
       width: image.width,
       height: image.height,
       indexedAt: expect.any(Number),
-      device: null,
-      inode: null,
     });
     expect(library.getById(hit!.image.id)?.path).toBe(image.path);
     library.close();

@@ -29,7 +29,10 @@ export interface ResolveTokenOptions {
  */
 export function resolveAccessToken(options: ResolveTokenOptions): AccessToken | undefined {
   const file = path.join(options.dataDir, TOKEN_FILE_NAME);
-  if (options.envToken !== undefined) return { token: options.envToken, source: 'env' };
+  if (options.envToken !== undefined) {
+    if (options.newToken) throw new ServerSettingsError(`${serverEnvNames.apiToken} is set: it is the token, and --new-token would not be used. Unset it, or drop --new-token.`);
+    return { token: options.envToken, source: 'env' };
+  }
   if (options.newToken) {
     const token = crypto.randomBytes(24).toString('base64url');
     fs.mkdirSync(options.dataDir, { recursive: true });

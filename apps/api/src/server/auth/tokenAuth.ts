@@ -87,7 +87,7 @@ export class TokenAuth {
   /** Guards a route: 401/429 unless the request carries the token (header or cookie). `graphql`: answer in GraphQL's error shape. */
   require(shape: 'graphql' | 'plain'): RequestHandler {
     return (req, res, next) => {
-      const verdict = this.verify(presentedToken(req), clientAddress(req), req.path);
+      const verdict = this.verify(presentedToken(req), clientAddress(req), req.originalUrl.split('?')[0] ?? '');
       if (verdict.ok) return next();
       refuse(res, verdict, shape);
     };
@@ -97,9 +97,13 @@ export class TokenAuth {
   routes(): Router {
     const router = Router();
     router.get(AUTH_PATHS.session, (req, res) => {
-      const candidate = presentedToken(req);
       res.setHeader('Cache-Control', 'no-store');
-      res.json({ required: this.required, authenticated: !this.required || (candidate !== undefined && this.matches(candidate)) });
+      const candidate = presentedToken(req);
+      if (!this.required || candidate === undefined) return void res.json({ required: this.required, authenticated: !this.required });
+      // A token presented here is an attempt like any other: counted, and refused while the address is limited.
+      const verdict = this.verify(candidate, clientAddress(req), req.path);
+      if (!verdict.ok && verdict.status === 429) return refuse(res, verdict, 'plain');
+      res.json({ required: true, authenticated: verdict.ok });
     });
     router.post(AUTH_PATHS.login, express.json({ limit: '4kb' }), (req, res) => {
       res.setHeader('Cache-Control', 'no-store');
