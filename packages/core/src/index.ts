@@ -5,4 +5,5 @@ export * from './indexing';
 export * from './jobs';
 export * from './search';
 export * from './store';
+export { seededRandom } from './random';
 export { openEngine, openStore, indexSettingsOf, type Engine, type OpenEngineOptions } from './engine';

@@ -22,6 +22,12 @@ export function compileStoreTo(outDir: string): string {
     });
     fs.writeFileSync(path.join(target, name.replace(/\.ts$/, '.js')), outputText);
   }
+  // The store's one import from outside its folder.
+  const random = ts.transpileModule(fs.readFileSync(path.resolve(storeSourceDir, '../random.ts'), 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    fileName: 'random.ts',
+  });
+  fs.writeFileSync(path.join(outDir, 'random.js'), random.outputText);
   return path.join(target, 'index.js');
 }
 
