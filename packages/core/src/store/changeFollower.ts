@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { CHANGES_CHANNEL } from './postgresCatalogue';
 
 /**
@@ -72,7 +72,10 @@ export class ChangeFollower {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.options.url, application_name: 'semantic-image-search replica (listen)' });
+    // Loaded here, not at import: the embedded engine never needs the PostgreSQL client.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Client: PgClient } = require('pg') as typeof import('pg');
+    const client = new PgClient({ connectionString: this.options.url, application_name: 'semantic-image-search replica (listen)' });
     const lost = (error?: unknown) => {
       if (error !== undefined && this.backoffMs <= 100) this.options.onError?.(error);
       if (this.client === client) this.client = undefined;
