@@ -1,6 +1,7 @@
 import type { AppConfig } from './config';
 import { ClipEmbedder } from './embedding';
 import { prepareClipImage } from './image';
+import { InferenceScheduler, scheduledEmbedder } from './inference';
 import { Indexer } from './indexing';
 import { Searcher } from './search';
 import { ImageLibrary, type IndexSettings } from './store';
@@ -26,9 +27,11 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
   });
   const limits = { maxPixels: config.maxPixels };
   const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);
-  const searcher = new Searcher(library, embedder, prepare, { maxResults: config.maxResults });
+  // Searches and the indexer take turns at the model: queries first, the indexer guaranteed its share.
+  const scheduler = new InferenceScheduler({ backgroundShare: config.indexingShare });
+  const searcher = new Searcher(library, scheduledEmbedder(embedder, scheduler, 'interactive'), prepare, { maxResults: config.maxResults });
   const indexer = options.writable
-    ? new Indexer(library, embedder, prepare, {
+    ? new Indexer(library, scheduledEmbedder(embedder, scheduler, 'background'), prepare, {
         imageExtensions: config.imageExtensions,
         includeHidden: config.includeHidden,
         batchSize: config.batchSize,

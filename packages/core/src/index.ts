@@ -2,6 +2,7 @@ export * from './config';
 export * from './embedding';
 export * from './image';
 export * from './indexing';
+export * from './inference';
 export * from './jobs';
 export * from './search';
 export * from './store';

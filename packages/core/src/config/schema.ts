@@ -89,6 +89,8 @@ export const configSchema = z.object({
   checkpointImages: positiveInt(1_000_000),
   /** ...and at least this often, in seconds. */
   checkpointSeconds: positiveInt(86_400),
+  /** Share of model (inference) time a reindex is guaranteed while searches compete for it, from 0 to 1. */
+  indexingShare: z.coerce.number({ error: 'must be a number' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' }),
   /** Largest k a search may ask for. */
   maxResults: positiveInt(10_000),
   /** Address the API server listens on: loopback only unless set otherwise. */
@@ -141,6 +143,7 @@ export const defaultConfig: AppConfig = {
   includeHidden: false,
   checkpointImages: 256,
   checkpointSeconds: 30,
+  indexingShare: 0.25,
   maxResults: 1000,
   host: '127.0.0.1',
   port: 4000,
@@ -169,6 +172,7 @@ export const envNames: Record<ConfigKey, string> = {
   includeHidden: 'SIS_INCLUDE_HIDDEN',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
+  indexingShare: 'SIS_INDEXING_SHARE',
   maxResults: 'SIS_MAX_RESULTS',
   host: 'SIS_HOST',
   port: 'SIS_PORT',
