@@ -54,20 +54,6 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   if (config.webDir !== '' && !fs.existsSync(path.join(config.webDir, 'index.html'))) {
     logger.warn({ webDir: config.webDir }, 'SIS_WEB_DIR has no index.html: not serving a web app');
   }
-  logger.info(
-    {
-      url,
-      graphql: `${url}/graphql`,
-      webApp: webDir ?? null,
-      dataDir: config.dataDir,
-      model: engine.embedder.modelName,
-      images: engine.library.count(),
-      allowedRoots: effectiveAllowedRoots(config),
-      startupMs: Math.round(performance.now() - startedAt),
-    },
-    'server listening',
-  );
-
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -102,5 +88,19 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
+  // Logged once the signal handlers are in place: whoever waits for this line may send SIGINT/SIGTERM at once.
+  logger.info(
+    {
+      url,
+      graphql: `${url}/graphql`,
+      webApp: webDir ?? null,
+      dataDir: config.dataDir,
+      model: engine.embedder.modelName,
+      images: engine.library.count(),
+      allowedRoots: effectiveAllowedRoots(config),
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    'server listening',
+  );
   return { url, server, engine, stop };
 }
