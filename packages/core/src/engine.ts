@@ -31,7 +31,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
   const scheduler = new InferenceScheduler({ backgroundShare: config.indexingShare });
   const searcher = new Searcher(library, scheduledEmbedder(embedder, scheduler, 'interactive'), prepare, { maxResults: config.maxResults });
   const indexer = options.writable
-    ? new Indexer(library, scheduledEmbedder(embedder, scheduler, 'background'), prepare, {
+    ? new Indexer(library, scheduledEmbedder(embedder, scheduler, 'background', { imagesPerCallWhenBusy: 2 }), prepare, {
         imageExtensions: config.imageExtensions,
         includeHidden: config.includeHidden,
         batchSize: config.batchSize,

@@ -238,3 +238,53 @@ describe('scheduledEmbedder', () => {
     expect(scheduler.stats().completed.interactive).toBe(1);
   });
 });
+
+describe('scheduledEmbedder slicing a batch while searches wait', () => {
+  function countingModel(calls: string[]): Embedder {
+    return {
+      modelName: 'fake',
+      dimension: 1,
+      preprocess: { cropHeight: 1, cropWidth: 1 } as Embedder['preprocess'],
+      embedTexts: async (texts) => {
+        calls.push('query');
+        return texts.map(() => new Float32Array([1]));
+      },
+      embedPixels: async (pixels) => {
+        calls.push(`batch of ${pixels.length}`);
+        return pixels.map((p) => new Float32Array([p[0]!]));
+      },
+    };
+  }
+  const pixels = (n: number) => Array.from({ length: n }, (_, i) => new Float32Array([i]));
+
+  it('runs a batch whole when no search waits', async () => {
+    const calls: string[] = [];
+    const scheduler = new InferenceScheduler({ backgroundShare: 0.25 });
+    const indexer = scheduledEmbedder(countingModel(calls), scheduler, 'background', { imagesPerCallWhenBusy: 2 });
+    const vectors = await indexer.embedPixels(pixels(5));
+    expect(calls).toEqual(['batch of 5']);
+    expect(vectors.map((v) => v[0])).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('runs slices of 2 when searches are waiting, and they run between the slices; the vectors stay in order', async () => {
+    const calls: string[] = [];
+    const scheduler = new InferenceScheduler({ backgroundShare: 0.5 });
+    const model = countingModel(calls);
+    const indexer = scheduledEmbedder(model, scheduler, 'background', { imagesPerCallWhenBusy: 2 });
+    const searcher = scheduledEmbedder(model, scheduler, 'interactive');
+    // A query holds the model; another query and the batch wait behind it.
+    let release: () => void = () => undefined;
+    const holding = scheduler.run('interactive', () => new Promise<void>((resolve) => (release = resolve)));
+    const queries = [searcher.embedTexts(['a']), searcher.embedTexts(['b'])];
+    const batch = indexer.embedPixels(pixels(5));
+    const more = searcher.embedTexts(['c']);
+    await settle();
+    release();
+    await holding;
+    const vectors = await batch;
+    await Promise.all([...queries, more]);
+    expect(calls.filter((call) => call.startsWith('batch'))).toEqual(['batch of 2', 'batch of 2', 'batch of 1']);
+    expect(calls.indexOf('batch of 1')).toBeGreaterThan(calls.indexOf('query'));
+    expect(vectors.map((v) => v[0])).toEqual([0, 1, 2, 3, 4]);
+  });
+});
