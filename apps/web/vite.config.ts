@@ -7,7 +7,7 @@ import react from '@vitejs/plugin-react';
  * The Host header is kept (no changeOrigin): the API then builds image URLs that point back through this proxy.
  */
 const apiUrl = process.env.SIS_API_URL ?? 'http://127.0.0.1:4000';
-const proxied = ['/graphql', '/images', '/thumbnails', '/healthz'];
+const proxied = ['/graphql', '/images', '/thumbnails', '/healthz', '/auth'];
 
 export default defineConfig({
   plugins: [react()],

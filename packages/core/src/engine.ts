@@ -34,6 +34,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
     ? new Indexer(library, scheduledEmbedder(embedder, scheduler, 'background', { imagesPerCallWhenBusy: 2 }), prepare, {
         imageExtensions: config.imageExtensions,
         includeHidden: config.includeHidden,
+        followSymlinks: config.followSymlinks,
         batchSize: config.batchSize,
         checkpointImages: config.checkpointImages,
         checkpointMs: config.checkpointSeconds * 1000,

@@ -104,15 +104,17 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
     .description('start the GraphQL API server (and the web app, when built) on SIS_HOST:SIS_PORT; stops gracefully on SIGTERM/Ctrl-C')
     .option('--port <port>', 'port to listen on (default: SIS_PORT, 4000; 0 picks a free one)', parsePort)
     .option('--host <host>', 'address to listen on (default: SIS_HOST, 127.0.0.1)')
-    .action(async (options: { port?: number; host?: string }) => {
+    .option('--new-token', 'create a new access token in the data directory (replacing the old one) and print it once')
+    .action(async (options: { port?: number; host?: string; newToken?: boolean }) => {
       const loaded = loadCliConfig(program.opts<GlobalOptions>().config);
       const config = { ...loaded, ...(options.port !== undefined && { port: options.port }), ...(options.host && { host: options.host }) };
       // Loaded here, not at the top: the server's dependencies would add ~0.2 s to every other command.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { startServer } = require('../server/start') as typeof import('../server/start');
       try {
-        await startServer(config, { handleSignals: true });
+        await startServer(config, { handleSignals: true, newToken: options.newToken === true });
       } catch (error) {
+        if (error instanceof Error && error.name === 'ServerSettingsError') throw new UserFacingError(error.message);
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new UserFacingError(`Port ${config.port} on ${config.host} is already in use: stop the other server or set SIS_PORT.`);
         if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new UserFacingError(`Cannot listen on ${config.host}:${config.port} (${code}): check SIS_HOST and SIS_PORT.`);

@@ -8,12 +8,15 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
 import { BAD_USER_INPUT, createFormatError } from './errors';
 import { createLogger, requestLogging, type Logger } from './logger';
+import { TokenAuth, type TokenAuthOptions } from './auth/tokenAuth';
+import { hostCheck } from './hostCheck';
+import { UploadDecodeBudget, type UploadDecodeLimits } from './uploadBudget';
 import { knownOperationTypesRule } from './operationTypes';
 import { playgroundAssets, sendPlayground, wantsHtml } from './playground';
 import { AllowedRoots } from './roots';
@@ -35,6 +38,14 @@ export interface ServerOptions {
   maxQueryDepth?: number;
   /** A built web app (a folder with index.html) to serve at /; the playground then lives at /graphql only. */
   webDir?: string;
+  /** The access token GraphQL, /images and /thumbnails require (header or login cookie); undefined: none required. */
+  accessToken?: string;
+  /** Host header names accepted besides loopback and config.host (SIS_ALLOWED_HOSTS). */
+  allowedHosts?: readonly string[];
+  /** Rate limit of failed token attempts. */
+  auth?: TokenAuthOptions;
+  /** Bounds on decoding uploaded images at once (default: 2 decodes, 512 MiB declared). */
+  uploadDecode?: UploadDecodeLimits;
 }
 
 export interface ApiServer {
@@ -53,24 +64,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
-}
-
-/**
- * DNS-rebinding guard for a server on a loopback address: a web page from elsewhere whose name was re-pointed at
- * 127.0.0.1 still sends its own name in Host, and is refused.
- */
-function loopbackHostCheck(configuredHost: string): RequestHandler {
-  return (req, res, next) => {
-    const hostname = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    if (isLoopback(hostname) || hostname === configuredHost.toLowerCase()) return next();
-    res.status(403).json({ error: `Host "${hostname}" is not served: this server only answers on ${configuredHost} (SIS_HOST).` });
-  };
-}
-
 /**
  * The API as an express app on an http.Server, not yet listening: GraphQL at /graphql (GraphiQL for browsers),
  * images and thumbnails, and optionally the web app. `engine` should be writable (the server's one writer):
@@ -82,9 +75,11 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
     maxResults: config.maxResults,
     maxQueryLength: DEFAULT_MAX_QUERY_LENGTH,
     maxUploadBytes: config.maxUploadBytes,
+    maxPixels: config.maxPixels,
     maxQueryDepth: options.maxQueryDepth ?? DEFAULT_MAX_QUERY_DEPTH,
   };
   const roots = new AllowedRoots(effectiveAllowedRoots(config));
+  const uploads = new UploadDecodeBudget(options.uploadDecode);
   await roots.refresh();
   const jobs = new ReindexJobs(
     (root, reindexOptions) => {
@@ -135,7 +130,7 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
   await apollo.start();
 
   app.use(requestLogging(logger));
-  if (isLoopback(config.host)) app.use(loopbackHostCheck(config.host));
+  app.use(hostCheck(config.host, options.allowedHosts ?? []));
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -143,12 +138,16 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
   });
   app.use(cors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }));
 
+  const auth = new TokenAuth(options.accessToken, logger, options.auth);
+  app.use(auth.routes());
   app.use(playgroundAssets());
+  // The playground page is static; the requests it makes carry the token (cookie, or a header set in it).
   app.get(GRAPHQL_PATH, (req, res, next) => (wantsHtml(req) ? sendPlayground(res, GRAPHQL_PATH) : next()));
   // base64 makes an upload 4/3 larger; the slack covers the query text and a data: URL prefix.
   const bodyLimit = base64Length(limits.maxUploadBytes) + 64 * 1024;
   app.use(
     GRAPHQL_PATH,
+    auth.require('graphql'),
     express.json({ limit: bodyLimit }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<ApiContext> => ({
@@ -156,12 +155,15 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
         jobs,
         roots,
         limits,
+        uploads,
         logger,
-        baseUrl: `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`,
+        // The Host header passed hostCheck: a well-formed name of this server, never one an attacker chose.
+        baseUrl: `${req.protocol}://${(req.headers.host ?? '').trim().toLowerCase()}`,
       }),
     }),
   );
-  app.use(imageRoutes({ library: engine.library, thumbnails, logger }));
+  app.use(['/images', '/thumbnails'], auth.require('plain'));
+  app.use(imageRoutes({ library: engine.library, thumbnails, logger, policy: { roots, followSymlinks: config.followSymlinks } }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', images: engine.library.count(), reindexing: jobs.current() !== undefined });
   });

@@ -23,6 +23,7 @@ const userErrorTypes = [InvalidSearchError, ScanRootError, ImageSkipError];
 /** Codes whose messages are written for clients (GraphQL syntax/validation, bad input): passed through as they are. */
 const clientCodes = new Set([
   BAD_USER_INPUT,
+  'BUSY',
   SHUTTING_DOWN,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',

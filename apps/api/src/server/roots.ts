@@ -20,6 +20,24 @@ async function realpathOrUndefined(target: string): Promise<string | undefined> 
 }
 
 /**
+ * Where `target` leads even though it does not exist: the real path of its deepest existing ancestor with the
+ * rest appended, following dangling symlinks to where they point. Undefined past 40 links (a loop).
+ */
+async function whereItLeads(target: string, links = 0): Promise<string | undefined> {
+  if (links > 40) return undefined;
+  for (let current = target; ; current = path.dirname(current)) {
+    const real = await realpathOrUndefined(current);
+    if (real !== undefined) return path.join(real, path.relative(current, target));
+    const link = await fs.readlink(current).catch(() => undefined);
+    if (link !== undefined) {
+      const parent = await whereItLeads(path.dirname(current), links + 1);
+      return parent === undefined ? undefined : whereItLeads(path.join(path.resolve(parent, link), path.relative(current, target)), links + 1);
+    }
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
+/**
  * The folders this server may index (SIS_ALLOWED_ROOTS, default SIS_IMAGE_DIR) and the folder checks that go
  * with them: a folder is accepted only if its real path (symlinks and `..` resolved by the file system) lies
  * inside the real path of a root.
@@ -63,8 +81,10 @@ export class AllowedRoots {
       real = await fs.realpath(requested);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const lexicallyInside = this.roots.some((root) => isWithin(path.resolve(root), requested)) || realRoots.some((root) => isWithin(root, requested));
-      if (!lexicallyInside) throw outside();
+      // Where the path would lead: its deepest existing folder, symlinks resolved. Judging by the spelling
+      // alone would say "not found" for linkout/nothere but "outside" for linkout/secret.txt, revealing the file.
+      const leadsTo = await whereItLeads(requested);
+      if (leadsTo === undefined || !realRoots.some((root) => isWithin(root, leadsTo))) throw outside();
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserInputError(`Folder not found: ${trimmed}`);
       throw new UserInputError(`Cannot open folder ${trimmed} (${code ?? 'unknown error'}).`);
     }
@@ -72,6 +92,17 @@ export class AllowedRoots {
     const stats = await fs.stat(real);
     if (!stats.isDirectory()) throw new UserInputError(`Not a folder: ${trimmed}`);
     return real;
+  }
+
+  /** True when a real path (symlinks resolved) lies inside the real path of a root, as the roots are now. */
+  async containsRealPath(real: string): Promise<boolean> {
+    const realRoots = await Promise.all(this.roots.map(realpathOrUndefined));
+    return realRoots.some((root) => root !== undefined && isWithin(root, real));
+  }
+
+  /** True when a path as spelled (not resolved) lies inside a root, by either spelling of the root. */
+  containsPath(file: string): boolean {
+    return this.spellings.some((root) => isWithin(root, path.resolve(file)));
   }
 
   /**

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { effectiveAllowedRoots, openEngine, type AppConfig, type Engine } from '@sis/core';
 import { createServer, type ApiServer } from './app';
+import { resolveAccessToken } from './auth/token';
+import { loadServerSettings } from './settings';
 import { createLogger, type Logger } from './logger';
 
 export interface RunningServer {
@@ -17,6 +19,10 @@ export interface StartOptions {
   /** Stop gracefully on SIGTERM / SIGINT (a second signal exits at once). */
   handleSignals?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Create a new access token file in the data directory (replacing one there) and print it once. */
+  newToken?: boolean;
+  /** Where a newly created token is printed (default: process.stderr). */
+  announce?: (line: string) => void;
 }
 
 /** apps/web/dist, beside this package (the same from src/server and from dist/server). */
@@ -35,13 +41,16 @@ export function chooseWebDir(config: AppConfig, env: NodeJS.ProcessEnv = process
 export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const startedAt = performance.now();
+  // Before the engine opens: a bind beyond loopback without a token refuses to start at once.
+  const settings = loadServerSettings(options.env ?? process.env);
+  const access = resolveAccessToken({ host: config.host, dataDir: config.dataDir, envToken: settings.apiToken, newToken: options.newToken });
   const engine = await openEngine(config, { writable: true });
   let server: ApiServer;
   let url: string;
   const webDir = chooseWebDir(config, options.env);
   try {
     await engine.embedder.warmUp();
-    server = await createServer(engine, config, { logger, webDir });
+    server = await createServer(engine, config, { logger, webDir, accessToken: access?.token, allowedHosts: settings.allowedHosts });
     ({ url } = await server.listen());
   } catch (error) {
     engine.close();
@@ -98,9 +107,18 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       model: engine.embedder.modelName,
       images: engine.library.count(),
       allowedRoots: effectiveAllowedRoots(config),
+      accessToken: access ? (access.source === 'env' ? 'SIS_API_TOKEN' : 'token file') : 'none (loopback only)',
+      allowedHosts: settings.allowedHosts,
       startupMs: Math.round(performance.now() - startedAt),
     },
     'server listening',
   );
+
+  if (access?.createdFile) {
+    // Printed once, not logged: log files outlive the moment.
+    (options.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      `New access token (saved in ${access.createdFile}; this is the only time it is shown): ${access.token}`,
+    );
+  }
   return { url, server, engine, stop };
 }

@@ -30,21 +30,29 @@ export class ThumbnailCache {
     return path.join(this.dir, `${id}.jpg`);
   }
 
-  /** The thumbnail file of an indexed image, and whether it was already there. */
-  async get(image: ThumbnailSource): Promise<{ file: string; cached: boolean }> {
+  /** Deletes the cached thumbnail of an image (its file is gone or changed). */
+  async forget(id: number): Promise<void> {
+    await fs.rm(this.fileFor(id), { force: true });
+  }
+
+  /**
+   * The thumbnail file of an indexed image, and whether it was already there. `read` gives the image's bytes
+   * (from the descriptor the caller checked); without it the file is read by path.
+   */
+  async get(image: ThumbnailSource, read?: () => Promise<Buffer>): Promise<{ file: string; cached: boolean }> {
     const file = this.fileFor(image.id);
     const stats = await fs.stat(file).catch(() => undefined);
     if (stats && stats.mtimeMs >= image.indexedAt) return { file, cached: true };
     let pending = this.inFlight.get(image.id);
     if (!pending) {
-      pending = this.render(image, file).finally(() => this.inFlight.delete(image.id));
+      pending = this.render(image, file, read).finally(() => this.inFlight.delete(image.id));
       this.inFlight.set(image.id, pending);
     }
     return { file: await pending, cached: false };
   }
 
-  private async render(image: ThumbnailSource, file: string): Promise<string> {
-    const thumbnail = await renderThumbnail(image.path, this.options);
+  private async render(image: ThumbnailSource, file: string, read?: () => Promise<Buffer>): Promise<string> {
+    const thumbnail = await renderThumbnail(read ? await read() : image.path, this.options);
     await fs.mkdir(this.dir, { recursive: true });
     const temporary = `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
     try {

@@ -85,6 +85,8 @@ export const configSchema = z.object({
   threads: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1024),
   /** Index hidden files and folders (names starting with "."). */
   includeHidden: flag,
+  /** Follow symbolic links that lead outside the folder being indexed (default: reported and skipped). */
+  followSymlinks: flag,
   /** Commit to the catalogue after this many embedded images (crash checkpoint). */
   checkpointImages: positiveInt(1_000_000),
   /** ...and at least this often, in seconds. */
@@ -141,6 +143,7 @@ export const defaultConfig: AppConfig = {
   batchSize: 8,
   threads: 0,
   includeHidden: false,
+  followSymlinks: false,
   checkpointImages: 256,
   checkpointSeconds: 30,
   indexingShare: 0.25,
@@ -170,6 +173,7 @@ export const envNames: Record<ConfigKey, string> = {
   batchSize: 'SIS_BATCH_SIZE',
   threads: 'SIS_THREADS',
   includeHidden: 'SIS_INCLUDE_HIDDEN',
+  followSymlinks: 'SIS_FOLLOW_SYMLINKS',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
   indexingShare: 'SIS_INDEXING_SHARE',

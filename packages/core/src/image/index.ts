@@ -8,6 +8,7 @@ import { decodeImage } from './decode';
 export { parsePreprocessorConfig, type ClipPreprocessSpec } from './clipPreprocess';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';
+export { readImageHeader, type ImageHeader } from './header';
 
 export interface PreparedImage {
   /** Float32 [3, cropHeight, cropWidth], channel-first, normalised: ready for the vision model. */

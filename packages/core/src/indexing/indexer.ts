@@ -5,7 +5,7 @@ import { ImageSkipError } from '../image';
 import { planReindex, type KnownFile } from './plan';
 import { prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
-import { assertScannableRoot, scanImages, type ScannedFile } from './scan';
+import { assertScannableRoot, scanImages, type ScannedFile, type ScanProblem } from './scan';
 
 /** The part of the image library an indexer writes to (ImageLibrary satisfies it). */
 export interface LibraryWriter {
@@ -17,6 +17,8 @@ export interface LibraryWriter {
   }): void;
   saveIndex(): void;
   recordReindex(): void;
+  /** Records the identity of unchanged files (rows from before it was kept). */
+  recordFileIdentities?(files: readonly { path: string; device: string; inode: string }[]): void;
   /** Resolves when no background index rebuild (retraining) is running; awaited before the final save. */
   whenIndexReady?(): Promise<void>;
 }
@@ -25,7 +27,7 @@ export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<P
 
 export interface SkippedFile {
   path: string;
-  reason: SkipReason | 'unreadable' | 'not-found';
+  reason: SkipReason | ScanProblem['reason'];
   message: string;
 }
 
@@ -59,6 +61,8 @@ export interface ReindexSummary {
 export interface IndexerSettings {
   imageExtensions: readonly string[];
   includeHidden: boolean;
+  /** Follow symlinks that lead outside the indexed folder (SIS_FOLLOW_SYMLINKS). */
+  followSymlinks?: boolean;
   batchSize: number;
   /** Commit to the catalogue after this many images, so a crash loses at most this much work. */
   checkpointImages: number;
@@ -97,7 +101,7 @@ export class Indexer {
     const report = () => options.onProgress?.({ ...progress });
     report();
 
-    const scan = await scanImages(root, { extensions: this.settings.imageExtensions, includeHidden: this.settings.includeHidden });
+    const scan = await scanImages(root, { extensions: this.settings.imageExtensions, includeHidden: this.settings.includeHidden, followSymlinks: this.settings.followSymlinks });
     timings.scanMs = performance.now() - startedAt;
     const skipped: SkippedFile[] = scan.problems.map((problem) => ({ ...problem }));
     const plan = planReindex(root, scan.files, this.library.fileStates());
@@ -110,6 +114,7 @@ export class Indexer {
       this.library.apply(changes);
       timings.writeMs += performance.now() - writeStart;
     };
+    if (plan.identityUpdates.length > 0) this.library.recordFileIdentities?.(plan.identityUpdates);
     if (plan.removed.length > 0) {
       write({ upsertIndexed: [], upsertSkipped: [], removePaths: plan.removed });
       progress.removed = plan.removed.length;

@@ -5,12 +5,15 @@ export interface ScannedFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** File identity (st_dev, st_ino as decimal strings): a file swapped for another under the same name differs. */
+  device: string;
+  inode: string;
 }
 
 /** A folder or file the scan could not look into; reported, never fatal. */
 export interface ScanProblem {
   path: string;
-  reason: 'unreadable' | 'not-found';
+  reason: 'unreadable' | 'not-found' | 'outside-root';
   message: string;
 }
 
@@ -18,6 +21,8 @@ export interface ScanOptions {
   /** Lower-case extensions with the dot, e.g. ".jpg". */
   extensions: readonly string[];
   includeHidden: boolean;
+  /** Follow symbolic links that lead outside the scanned folder (SIS_FOLLOW_SYMLINKS); default: report and skip them. */
+  followSymlinks?: boolean;
 }
 
 export interface ScanResult {
@@ -47,8 +52,9 @@ export async function assertScannableRoot(root: string): Promise<void> {
 }
 
 /**
- * Recursive scan for image files. Symlinks are followed, but each folder and each file is visited
- * once (by device and inode), so symlink loops and duplicate links are harmless.
+ * Recursive scan for image files. Symlinks that stay inside the folder are followed; those that lead outside it
+ * are reported ('outside-root') and not followed unless options.followSymlinks. Each folder and each file is
+ * visited once (by device and inode), so symlink loops and duplicate links are harmless.
  */
 export async function scanImages(root: string, options: ScanOptions): Promise<ScanResult> {
   const extensions = new Set(options.extensions.map((extension) => extension.toLowerCase()));
@@ -56,6 +62,7 @@ export async function scanImages(root: string, options: ScanOptions): Promise<Sc
   const problems: ScanProblem[] = [];
   const seen = new Set<string>();
   const rootStats = await fs.stat(root, { bigint: true });
+  const realRoot = await fs.realpath(root);
   seen.add(`${rootStats.dev}:${rootStats.ino}`);
   const pending: string[] = [root];
 
@@ -73,15 +80,29 @@ export async function scanImages(root: string, options: ScanOptions): Promise<Sc
       if (!options.includeHidden && name.startsWith('.')) continue;
       const entryPath = path.join(folder, name);
       let stats;
+      let isLink = false;
       try {
-        // bigint: whole milliseconds from the nanosecond mtime, without float rounding.
-        stats = await fs.stat(entryPath, { bigint: true });
+        // bigint: whole milliseconds from the nanosecond mtime, without float rounding. lstat first: only links need more.
+        stats = await fs.lstat(entryPath, { bigint: true });
+        if (stats.isSymbolicLink()) {
+          isLink = true;
+          stats = await fs.stat(entryPath, { bigint: true });
+        }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         // A dangling symlink or a file deleted while we scan: only worth a word if it looked like an image.
         if (extensions.has(path.extname(name).toLowerCase())) {
           problems.push({ path: entryPath, reason: code === 'ENOENT' ? 'not-found' : 'unreadable', message: (error as Error).message });
         }
+        continue;
+      }
+      const looksLikeImage = extensions.has(path.extname(name).toLowerCase());
+      if (isLink && !options.followSymlinks && (stats.isDirectory() || looksLikeImage) && !(await linkStaysInside(realRoot, entryPath))) {
+        problems.push({
+          path: entryPath,
+          reason: 'outside-root',
+          message: 'a symbolic link leading outside the indexed folder: not followed (SIS_FOLLOW_SYMLINKS=1 follows such links)',
+        });
         continue;
       }
       const identity = `${stats.dev}:${stats.ino}`;
@@ -92,13 +113,21 @@ export async function scanImages(root: string, options: ScanOptions): Promise<Sc
         }
       } else if (stats.isFile() && extensions.has(path.extname(name).toLowerCase()) && !seen.has(identity)) {
         seen.add(identity);
-        files.push({ path: entryPath, size: Number(stats.size), mtimeMs: Number(stats.mtimeNs / 1_000_000n) });
+        files.push({ path: entryPath, size: Number(stats.size), mtimeMs: Number(stats.mtimeNs / 1_000_000n), device: String(stats.dev), inode: String(stats.ino) });
       }
     }
     // Depth-first in name order, so the scan order is stable.
     pending.push(...subfolders.reverse());
   }
   return { files, problems };
+}
+
+/** True when the symlink `entryPath` leads to a real path inside `realRoot`. */
+async function linkStaysInside(realRoot: string, entryPath: string): Promise<boolean> {
+  const real = await fs.realpath(entryPath).catch(() => undefined);
+  if (real === undefined) return false;
+  const relative = path.relative(realRoot, real);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
 /**

@@ -99,6 +99,8 @@ interface ImageRow {
   width: number;
   height: number;
   processed_at: number;
+  device: string | null;
+  inode: string | null;
 }
 
 interface StoredImageRow extends ImageRow {
@@ -106,14 +108,27 @@ interface StoredImageRow extends ImageRow {
   embedding: Buffer | null;
 }
 
-const IMAGE_COLUMNS = 'images.id, path, size, mtime_ms, width, height, processed_at';
+/**
+ * File identity columns (issue 10): added to catalogues made before them by ALTER TABLE on the writer's open;
+ * rows from before are NULL until the next reindex fills them. A reader of a catalogue no writer has upgraded
+ * yet selects NULL in their place.
+ */
+const IDENTITY_COLUMNS = ['device', 'inode'] as const;
+
+function imageColumns(hasIdentity: boolean): string {
+  return `images.id, path, size, mtime_ms, width, height, processed_at, ${hasIdentity ? 'device, inode' : 'NULL AS device, NULL AS inode'}`;
+}
 
 /** The SQLite catalogue: one row per file plus a one-row meta table. All SQL lives here. */
 export class Catalogue {
+  private hasIdentity = false;
+
   private constructor(
     private readonly db: Database.Database,
     readonly filePath: string,
-  ) {}
+  ) {
+    this.hasIdentity = this.identityColumnsExist();
+  }
 
   /** Opens (creating the file if needed) without changing anything yet: the caller takes the writer lock first. */
   static openForWriting(filePath: string): Catalogue {
@@ -171,8 +186,12 @@ export class Catalogue {
     return this.db
       .transaction(() => {
         const existing = this.hasSchema() ? this.readMeta() : undefined;
-        if (existing) return existing;
+        if (existing) {
+          this.addIdentityColumns();
+          return existing;
+        }
         this.db.exec(SCHEMA);
+        this.addIdentityColumns();
         this.db
           .prepare('INSERT INTO meta (id, schema_version, catalogue_id, model_name, dimension, generation) VALUES (1, ?, ?, ?, ?, 0)')
           .run(CATALOGUE_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension);
@@ -227,13 +246,21 @@ export class Catalogue {
 
   fileStates(): Map<string, KnownFileState> {
     const states = new Map<string, KnownFileState>();
+    const identity = this.hasIdentity ? 'device, inode' : 'NULL AS device, NULL AS inode';
     const rows = this.db
-      .prepare<[], { path: string; size: number; mtime_ms: number; status: KnownFileState['status'] }>(
-        'SELECT path, size, mtime_ms, status FROM images',
+      .prepare<[], { path: string; size: number; mtime_ms: number; status: KnownFileState['status']; device: string | null; inode: string | null }>(
+        `SELECT path, size, mtime_ms, status, ${identity} FROM images`,
       )
       .iterate();
-    for (const row of rows) states.set(row.path, { size: row.size, mtimeMs: row.mtime_ms, status: row.status });
+    for (const row of rows) states.set(row.path, { size: row.size, mtimeMs: row.mtime_ms, status: row.status, ...identityOf(row) });
     return states;
+  }
+
+  /** Records the file identity of rows whose file is unchanged (rows from before identity was kept, or a remounted disk). */
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void {
+    if (!this.hasIdentity || files.length === 0) return;
+    const update = this.db.prepare<[string, string, string], unknown>('UPDATE images SET device = ?, inode = ? WHERE path = ?');
+    this.db.transaction(() => files.forEach((file) => update.run(file.device, file.inode, file.path))).immediate();
   }
 
   skipped(): CatalogueSkippedFile[] {
@@ -254,7 +281,7 @@ export class Catalogue {
   }
 
   getStoredImage(key: { path: string } | { id: number }, dimension: number): StoredImage | undefined {
-    const sql = `SELECT ${IMAGE_COLUMNS}, embeddings.vector AS embedding FROM images LEFT JOIN embeddings ON embeddings.image_id = images.id
+    const sql = `SELECT ${imageColumns(this.hasIdentity)}, embeddings.vector AS embedding FROM images LEFT JOIN embeddings ON embeddings.image_id = images.id
       WHERE images.${'path' in key ? 'path' : 'id'} = ? AND position IS NOT NULL`;
     const row = this.db.prepare<[string | number], StoredImageRow>(sql).get('path' in key ? key.path : key.id);
     if (!row) return undefined;
@@ -265,7 +292,7 @@ export class Catalogue {
   getImagesByIds(ids: readonly number[]): Map<number, CatalogueImage> {
     const rows = this.db
       .prepare<[string], ImageRow>(
-        `SELECT ${IMAGE_COLUMNS} FROM images WHERE id IN (SELECT value FROM json_each(?)) AND position IS NOT NULL`,
+        `SELECT ${imageColumns(this.hasIdentity)} FROM images WHERE id IN (SELECT value FROM json_each(?)) AND position IS NOT NULL`,
       )
       .all(JSON.stringify(ids));
     return new Map(rows.map((row) => [row.id, toCatalogueImage(row)]));
@@ -394,9 +421,11 @@ export class Catalogue {
            RETURNING id`,
         );
         const insertEmbedding = this.db.prepare<[number, Buffer], unknown>('INSERT INTO embeddings (image_id, vector) VALUES (?, ?)');
+        const setIdentity = this.db.prepare<[string | null, string | null, number], unknown>('UPDATE images SET device = ?, inode = ? WHERE id = ?');
         const appendedIds = changes.upsertIndexed.map((image) => {
           const row = upsertIndexed.get(image.path, image.size, image.mtimeMs, image.width, image.height, nextPosition++, now);
           if (!row) throw new CatalogueError(`Upserting ${image.path} returned no row id.`);
+          if (this.hasIdentity) setIdentity.run(image.device ?? null, image.inode ?? null, row.id);
           insertEmbedding.run(row.id, encodeEmbedding(image.embedding));
           return row.id;
         });
@@ -408,7 +437,11 @@ export class Catalogue {
              width = NULL, height = NULL, position = NULL,
              skip_reason = excluded.skip_reason, skip_message = excluded.skip_message, processed_at = excluded.processed_at`,
         );
-        for (const file of changes.upsertSkipped) upsertSkipped.run(file.path, file.size, file.mtimeMs, file.reason, file.message, now);
+        const setIdentityByPath = this.db.prepare<[string | null, string | null, string], unknown>('UPDATE images SET device = ?, inode = ? WHERE path = ?');
+        for (const file of changes.upsertSkipped) {
+          upsertSkipped.run(file.path, file.size, file.mtimeMs, file.reason, file.message, now);
+          if (this.hasIdentity) setIdentityByPath.run(file.device ?? null, file.inode ?? null, file.path);
+        }
 
         const indexedCount = this.countIndexed();
         if (indexedCount !== nextPosition || !this.positionsAreContiguous()) {
@@ -440,6 +473,18 @@ export class Catalogue {
       }
     }
     this.db.close();
+  }
+
+  private identityColumnsExist(): boolean {
+    const columns = this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('images')").all();
+    return IDENTITY_COLUMNS.every((name) => columns.some((column) => column.name === name));
+  }
+
+  /** Writers only, inside initialise's transaction: ALTER TABLE guarded by a column check (idempotent). */
+  private addIdentityColumns(): void {
+    const columns = new Set(this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('images')").all().map((column) => column.name));
+    for (const name of IDENTITY_COLUMNS) if (!columns.has(name)) this.db.exec(`ALTER TABLE images ADD COLUMN ${name} TEXT`);
+    this.hasIdentity = true;
   }
 
   private hasSchema(): boolean {
@@ -488,5 +533,11 @@ function toCatalogueImage(row: ImageRow): CatalogueImage {
     width: row.width,
     height: row.height,
     indexedAt: row.processed_at,
+    ...identityOf(row),
   };
+}
+
+/** Device and inode when recorded; nothing for rows from before they were (the fields stay absent). */
+function identityOf(row: { device: string | null; inode: string | null }): { device?: string; inode?: string } {
+  return row.device !== null && row.inode !== null ? { device: row.device, inode: row.inode } : {};
 }

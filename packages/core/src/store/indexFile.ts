@@ -90,6 +90,7 @@ export function saveIndexFiles(dataDir: string, index: VectorIndex, version: Cat
     } finally {
       fs.closeSync(fd);
     }
+    moveAsideIfNotAFile(indexPath);
     renameDurably(tempPath, indexPath);
     const sidecar: IndexSidecar = {
       formatVersion: SIDECAR_FORMAT_VERSION,
@@ -152,6 +153,7 @@ function readVerified(dataDir: string, sidecar: IndexSidecar, dimension: number,
     // Hash through our descriptor, then let FAISS read by path, then check the path still names the inode we
     // hashed: a writer renaming a newer index into place meanwhile cannot slip in unchecked bytes.
     const opened = fs.fstatSync(fd);
+    if (!opened.isFile()) return { rebuildReason: `${INDEX_FILE_NAME} is not a regular file` };
     if (hashFile(fd) !== sidecar.sha256) return { rebuildReason: `${INDEX_FILE_NAME} does not match its checksum` };
     let index: VectorIndex;
     try {
@@ -222,6 +224,18 @@ function readDescriptor(value: unknown): IndexDescriptor | undefined {
     targetRecall,
     reason: typeof reason === 'string' ? reason : '',
   };
+}
+
+/** A folder (or other non-file) where the index file belongs cannot be renamed over: it is kept, renamed aside. */
+function moveAsideIfNotAFile(indexPath: string): void {
+  let stats: fs.Stats;
+  try {
+    stats = fs.lstatSync(indexPath);
+  } catch {
+    return;
+  }
+  if (stats.isFile() || stats.isSymbolicLink()) return;
+  fs.renameSync(indexPath, `${indexPath}.not-a-file-${Date.now()}`);
 }
 
 function hashFile(fd: number): string {

@@ -263,6 +263,12 @@ export class ImageLibrary {
     return this.catalogue.skipped();
   }
 
+  /** Records the current file identity (device, inode) of catalogued files found unchanged; vectors untouched. */
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void {
+    this.assertWritable('record file identities');
+    this.catalogue.recordFileIdentities(files);
+  }
+
   /** Records that a reindex finished (shown by stats()). */
   recordReindex(completedAt: number = Date.now()): void {
     this.assertWritable('record a reindex');

@@ -8,6 +8,9 @@ export type FileStatus = 'indexed' | 'skipped';
 export interface FileState {
   size: number;
   mtimeMs: number;
+  /** File identity (st_dev, st_ino as decimal strings); null for rows indexed before it was recorded. */
+  device?: string | null;
+  inode?: string | null;
 }
 
 export interface KnownFileState extends FileState {
@@ -24,6 +27,9 @@ export interface CatalogueImage {
   height: number;
   /** When its embedding was stored (ms since the epoch). */
   indexedAt: number;
+  /** File identity when it was indexed (st_dev, st_ino as decimal strings); null when not recorded. */
+  device?: string | null;
+  inode?: string | null;
 }
 
 export interface StoredImage extends CatalogueImage {
@@ -40,6 +46,8 @@ export interface IndexedImageInput {
   height: number;
   /** L2-normalised float32 vector of the library's dimension. */
   embedding: Float32Array;
+  device?: string;
+  inode?: string;
 }
 
 export interface SkippedFileInput {
@@ -49,6 +57,8 @@ export interface SkippedFileInput {
   /** Short machine-readable code, e.g. 'corrupt' or 'too-large'. */
   reason: string;
   message: string;
+  device?: string;
+  inode?: string;
 }
 
 /** A file the indexer could not embed, remembered so that it is not retried while unchanged. */

@@ -1,7 +1,4 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-
-const byExtension: Record<string, string> = {
+export const byExtension: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
   '.png': 'image/png',
@@ -30,16 +27,4 @@ export function sniffImageType(head: Uint8Array): string | undefined {
     if (['heic', 'heix', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand)) return 'image/heic';
   }
   return undefined;
-}
-
-/** Content type of an image file: sniffed from its content, else from its extension, else octet-stream. */
-export async function imageContentType(file: string): Promise<string> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const head = Buffer.alloc(16);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return sniffImageType(head.subarray(0, bytesRead)) ?? byExtension[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { ImageSkipError } from '@sis/core';
+import { ImageSkipError, readImageHeader } from '@sis/core';
 import type { ApiContext } from '../context';
 import { UserInputError } from '../errors';
 import { decodeBase64Upload } from '../upload';
@@ -27,6 +27,10 @@ export class SearchResolver {
   })
   async searchByImage(@Args(() => SearchByImageArgs) { imageBase64, k, minScore }: SearchByImageArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
     const bytes = decodeBase64Upload(imageBase64, ctx.limits.maxUploadBytes);
+    // The header says how much memory decoding will take: admitted (or refused as busy) before any pixel is decoded.
+    // An unreadable header is left to the decoder, which says why; too many pixels is the decoder's refusal too.
+    const header = await readImageHeader(bytes);
+    const release = header && header.width * header.height <= ctx.limits.maxPixels ? ctx.uploads.acquire(header) : () => undefined;
     try {
       const result = await ctx.engine.searcher.searchImage(bytes, k ?? DEFAULT_K, { minScore: minScore ?? undefined });
       return presentSearchResult(result, ctx);
@@ -39,6 +43,8 @@ export class SearchResolver {
         throw new UserInputError(`The uploaded file cannot be searched by: ${detail}.`);
       }
       throw error;
+    } finally {
+      release();
     }
   }
 

@@ -64,7 +64,7 @@ export class SkippedFile {
   @Field({ description: 'Path relative to the reindexed folder.' })
   path!: string;
 
-  @Field({ description: 'Machine-readable reason: corrupt, unsupported-format, empty-file, too-many-pixels, unreadable, not-found.' })
+  @Field({ description: 'Machine-readable reason: corrupt, unsupported-format, empty-file, too-many-pixels, unreadable, not-found, outside-root (a symbolic link leading outside the indexed folder, not followed).' })
   reason!: string;
 
   @Field({ description: 'What went wrong, for a person.' })
