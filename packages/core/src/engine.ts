@@ -2,7 +2,7 @@ import type { AppConfig } from './config';
 import { ClipEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { InferenceScheduler, scheduledEmbedder } from './inference';
-import { Indexer } from './indexing';
+import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings } from './indexing';
 import { Searcher } from './search';
 import { ImageLibrary, type IndexSettings } from './store';
 
@@ -22,6 +22,7 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
   const library = ImageLibrary.open(config.dataDir, {
     modelName: embedder.modelName,
     dimension: embedder.dimension,
+    precision: embedder.precision,
     writable: options.writable,
     index: indexSettingsOf(config),
   });
@@ -30,17 +31,36 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
   // Searches and the indexer take turns at the model: queries first, the indexer guaranteed its share.
   const scheduler = new InferenceScheduler({ backgroundShare: config.indexingShare });
   const searcher = new Searcher(library, scheduledEmbedder(embedder, scheduler, 'interactive'), prepare, { maxResults: config.maxResults });
+  // Indexing decodes on worker threads, started on the first reindex (a server may never index).
+  let pool: DecodePool | undefined;
+  const decodeThreads = decodeThreadsFor(config);
+  const decodeOnPool = (file: string, spec: typeof embedder.preprocess) => (pool ??= new DecodePool({ threads: decodeThreads, limits })).prepare(file, spec);
   const indexer = options.writable
-    ? new Indexer(library, scheduledEmbedder(embedder, scheduler, 'background', { imagesPerCallWhenBusy: 2 }), prepare, {
-        imageExtensions: config.imageExtensions,
-        includeHidden: config.includeHidden,
-        followSymlinks: config.followSymlinks,
-        batchSize: config.batchSize,
-        checkpointImages: config.checkpointImages,
-        checkpointMs: config.checkpointSeconds * 1000,
-      })
+    ? new Indexer(
+        library,
+        scheduledEmbedder(embedder, scheduler, 'background', { imagesPerCallWhenBusy: 2 }),
+        decodeOnPool,
+        indexerSettingsOf(config, decodeThreads * DECODE_REQUESTS_PER_THREAD),
+      )
     : undefined;
-  return { config, embedder, library, searcher, indexer, close: () => library.close() };
+  const close = () => {
+    void pool?.close();
+    library.close();
+  };
+  return { config, embedder, library, searcher, indexer, close };
+}
+
+/** The indexer settings of a configuration, with `decodeConcurrency` images decoding at once (the decode pool's capacity). */
+export function indexerSettingsOf(config: AppConfig, decodeConcurrency: number): IndexerSettings {
+  return {
+    imageExtensions: config.imageExtensions,
+    includeHidden: config.includeHidden,
+    followSymlinks: config.followSymlinks,
+    batchSize: config.batchSize,
+    checkpointImages: config.checkpointImages,
+    checkpointMs: config.checkpointSeconds * 1000,
+    decodeConcurrency,
+  };
 }
 
 /** The vector-index settings of a configuration (SIS_INDEX_FACTORY, SIS_TARGET_RECALL, SIS_MEMORY_BUDGET_MB, SIS_INDEX_SEARCH_PARAMS). */

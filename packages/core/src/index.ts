@@ -6,4 +6,4 @@ export * from './inference';
 export * from './jobs';
 export * from './search';
 export * from './store';
-export { openEngine, indexSettingsOf, type Engine } from './engine';
+export { openEngine, indexSettingsOf, indexerSettingsOf, type Engine } from './engine';

@@ -36,6 +36,9 @@ export function scheduledEmbedder(embedder: Embedder, scheduler: InferenceSchedu
     get dimension() {
       return embedder.dimension;
     },
+    get precision() {
+      return embedder.precision;
+    },
     get preprocess() {
       return embedder.preprocess;
     },

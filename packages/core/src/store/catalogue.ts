@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { decodeEmbedding, encodeEmbedding } from './embeddingCodec';
-import { CatalogueError, type ModelIdentity } from './errors';
+import { CatalogueError, DEFAULT_PRECISION, type ModelIdentity } from './errors';
 import type { CatalogueImage, IndexedImageInput, KnownFileState, CatalogueSkippedFile, SkippedFileInput, StoredImage } from './types';
 
 export const CATALOGUE_FILE_NAME = 'catalogue.sqlite';
@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS meta (
   catalogue_id TEXT NOT NULL,
   model_name TEXT NOT NULL,
   dimension INTEGER NOT NULL CHECK (dimension > 0),
+  precision TEXT NOT NULL DEFAULT 'fp32',
   generation INTEGER NOT NULL DEFAULT 0,
   last_reindex_at INTEGER
 );
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS embeddings (
 `;
 
 export interface CatalogueMeta extends ModelIdentity {
+  precision: string;
   schemaVersion: number;
   catalogueId: string;
   generation: number;
@@ -87,6 +89,8 @@ interface MetaRow {
   catalogue_id: string;
   model_name: string;
   dimension: number;
+  /** Absent in catalogues made before the column existed (read-only connections cannot add it). */
+  precision?: string;
   generation: number;
   last_reindex_at: number | null;
 }
@@ -187,14 +191,16 @@ export class Catalogue {
       .transaction(() => {
         const existing = this.hasSchema() ? this.readMeta() : undefined;
         if (existing) {
+          // Catalogues from before precision was recorded: their vectors are fp32 (the only precision then).
+          if (!this.metaHasPrecision()) this.db.exec(`ALTER TABLE meta ADD COLUMN precision TEXT NOT NULL DEFAULT '${DEFAULT_PRECISION}'`);
           this.addIdentityColumns();
           return existing;
         }
         this.db.exec(SCHEMA);
         this.addIdentityColumns();
         this.db
-          .prepare('INSERT INTO meta (id, schema_version, catalogue_id, model_name, dimension, generation) VALUES (1, ?, ?, ?, ?, 0)')
-          .run(CATALOGUE_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension);
+          .prepare('INSERT INTO meta (id, schema_version, catalogue_id, model_name, dimension, precision, generation) VALUES (1, ?, ?, ?, ?, ?, 0)')
+          .run(CATALOGUE_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension, model.precision ?? DEFAULT_PRECISION);
         return this.requireMeta();
       })
       .immediate();
@@ -202,7 +208,7 @@ export class Catalogue {
 
   readMeta(): CatalogueMeta | undefined {
     const row = this.db
-      .prepare<[], MetaRow>('SELECT schema_version, catalogue_id, model_name, dimension, generation, last_reindex_at FROM meta WHERE id = 1')
+      .prepare<[], MetaRow>('SELECT * FROM meta WHERE id = 1')
       .get();
     if (!row) return undefined;
     if (row.schema_version > CATALOGUE_SCHEMA_VERSION) {
@@ -216,6 +222,7 @@ export class Catalogue {
       catalogueId: row.catalogue_id,
       modelName: row.model_name,
       dimension: row.dimension,
+      precision: row.precision ?? DEFAULT_PRECISION,
       generation: row.generation,
       lastReindexAt: row.last_reindex_at,
     };
@@ -489,6 +496,10 @@ export class Catalogue {
 
   private hasSchema(): boolean {
     return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+  }
+
+  private metaHasPrecision(): boolean {
+    return this.db.prepare<[], { name: string }>('PRAGMA table_info(meta)').all().some((column) => column.name === 'precision');
   }
 
   private bumpGeneration(): void {

@@ -26,6 +26,7 @@ export { LOCK_FILE_NAME } from './lock';
 export {
   StoreError,
   ModelMismatchError,
+  PrecisionMismatchError,
   WriterLockError,
   ReadOnlyLibraryError,
   InvalidInputError,

@@ -2,7 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { removeLeftoverTemporaryFiles } from './atomicFile';
 import { Catalogue, CATALOGUE_FILE_NAME, type CatalogueMeta } from './catalogue';
-import { DataDirNotWritableError, DiskWriteError, IndexSaveError, InvalidInputError, ModelMismatchError, ReadOnlyLibraryError, StoreError, type ModelIdentity } from './errors';
+import {
+  DEFAULT_PRECISION,
+  DataDirNotWritableError,
+  DiskWriteError,
+  IndexSaveError,
+  InvalidInputError,
+  ModelMismatchError,
+  PrecisionMismatchError,
+  ReadOnlyLibraryError,
+  StoreError,
+  type ModelIdentity,
+} from './errors';
 import { buildIndex, buildIndexInBackground, BuildCancelledError, type BuiltIndex, type VectorSource } from './indexBuild';
 import { indexFilePaths, loadIndexFile, saveIndexFiles } from './indexFile';
 import { rebuildReason, resolveIndexSettings, type IndexDescriptor, type IndexSettings } from './indexPlan';
@@ -91,7 +102,7 @@ export class ImageLibrary {
   }
 
   static open(dataDir: string, options: OpenLibraryOptions): ImageLibrary {
-    const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension };
+    const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension, precision: options.precision ?? DEFAULT_PRECISION };
     const settings = resolveIndexSettings(options.index);
     if (typeof model.modelName !== 'string' || model.modelName.trim() === '') throw new InvalidInputError('The model name must not be empty.');
     if (!Number.isSafeInteger(model.dimension) || model.dimension <= 0) {
@@ -314,6 +325,7 @@ export class ImageLibrary {
         dataDir: this.dataDir,
         modelName: meta.modelName,
         dimension: meta.dimension,
+        precision: meta.precision,
         indexedImages: this.catalogue.countIndexed(),
         skippedFiles: Object.values(skippedByReason).reduce((sum, n) => sum + n, 0),
         skippedByReason,
@@ -476,7 +488,15 @@ export class ImageLibrary {
 
 function checkModel(dataDir: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
   if (recorded.modelName !== requested.modelName || recorded.dimension !== requested.dimension) {
-    throw new ModelMismatchError(dataDir, { modelName: recorded.modelName, dimension: recorded.dimension }, requested);
+    throw new ModelMismatchError(
+      dataDir,
+      { modelName: recorded.modelName, dimension: recorded.dimension },
+      { modelName: requested.modelName, dimension: requested.dimension },
+    );
+  }
+  const requestedPrecision = requested.precision ?? DEFAULT_PRECISION;
+  if (recorded.precision !== requestedPrecision) {
+    throw new PrecisionMismatchError(dataDir, recorded.modelName, recorded.precision, requestedPrecision);
   }
 }
 
