@@ -60,6 +60,20 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$fingerprint" ]; then
   echo "$fingerprint" > "$stamp"
 fi
 
+# The image resampler's C loops (packages/core/native/resample.c, a Node-API addon): the system C compiler
+# and the installed Node's own headers, nothing downloaded. Without them the TypeScript loops run (same bytes, slower).
+addon=packages/core/native/build/resample.node
+node_include=$(node -p "require('path').resolve(process.execPath, '../../include/node')")
+if [ ! -f "$addon" ] || [ packages/core/native/resample.c -nt "$addon" ]; then
+  if [ -f "$node_include/node_api.h" ] && command -v cc >/dev/null; then
+    log "building the resampler addon"
+    mkdir -p "$(dirname "$addon")"
+    cc -O3 -fPIC -shared -DNODE_GYP_MODULE_NAME=resample -I"$node_include" packages/core/native/resample.c -o "$addon"
+  else
+    log "no C compiler or Node headers: the image resampler runs its TypeScript loops"
+  fi
+fi
+
 export TURBO_TELEMETRY_DISABLED=1
 log "building"
 pnpm exec turbo run build --output-logs=errors-only >&2

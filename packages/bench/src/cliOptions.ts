@@ -40,3 +40,12 @@ export function parseList<T extends string>(allowed: readonly T[]): (value: stri
 export function withoutLeadingSeparator(argv: readonly string[]): string[] {
   return argv[2] === '--' ? [...argv.slice(0, 2), ...argv.slice(3)] : [...argv];
 }
+
+/** "2/1,1/1" -> [{ threads: 2, decodeThreads: 1 }, { threads: 1, decodeThreads: 1 }]: inference threads (0: default) / decode threads (>= 1). */
+export function parseSplits(value: string): { threads: number; decodeThreads: number }[] {
+  return value.split(',').map((item) => {
+    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(item);
+    if (!match || Number(match[2]) < 1) throw new InvalidArgumentError(`"${item}" is not a split: inference threads / decode threads, e.g. 2/1 (decode threads >= 1)`);
+    return { threads: Number(match[1]), decodeThreads: Number(match[2]) };
+  });
+}

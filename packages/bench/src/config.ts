@@ -28,6 +28,8 @@ export function loadBenchConfig(options: ModelOptions, env: NodeJS.ProcessEnv = 
   if (options.offline) merged.SIS_OFFLINE = '1';
   if (options.batchSize !== undefined) merged.SIS_BATCH_SIZE = String(options.batchSize);
   if (options.threads !== undefined) merged.SIS_THREADS = String(options.threads);
+  // The folders the benchmarks index are often links (--limit, the eval gallery) to photos elsewhere.
+  merged.SIS_FOLLOW_SYMLINKS ??= '1';
   return loadConfig({ env: merged, cwd: invocationDir(env), configFile: options.config });
 }
 

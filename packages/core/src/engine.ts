@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { AppConfig } from './config';
 import { ClipEmbedder, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
-import { Indexer } from './indexing';
+import { InferenceScheduler, scheduledEmbedder } from './inference';
+import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings } from './indexing';
 import { Searcher } from './search';
 import { ChangeFollower, ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
@@ -34,21 +35,26 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
   const library = openStore(config, {
     modelName: embedder.modelName,
     dimension: embedder.dimension,
+    precision: embedder.precision,
     writable: options.writable,
     index: indexSettingsOf(config),
   });
   const limits = { maxPixels: config.maxPixels };
   const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);
-  const searcher = new Searcher(library, embedder, prepare, { maxResults: config.maxResults });
+  // Searches and the indexer take turns at the model: queries first, the indexer guaranteed its share.
+  const scheduler = new InferenceScheduler({ backgroundShare: config.indexingShare });
+  const searcher = new Searcher(library, scheduledEmbedder(embedder, scheduler, 'interactive'), prepare, { maxResults: config.maxResults });
+  // Indexing decodes on worker threads, started on the first reindex (a server may never index).
+  let pool: DecodePool | undefined;
+  const decodeThreads = decodeThreadsFor(config);
+  const decodeOnPool = (file: string, spec: typeof embedder.preprocess) => (pool ??= new DecodePool({ threads: decodeThreads, limits })).prepare(file, spec);
   const indexer = options.writable
-    ? new Indexer(library, embedder, prepare, {
-        imageExtensions: config.imageExtensions,
-        includeHidden: config.includeHidden,
-        followSymlinks: config.followSymlinks,
-        batchSize: config.batchSize,
-        checkpointImages: config.checkpointImages,
-        checkpointMs: config.checkpointSeconds * 1000,
-      })
+    ? new Indexer(
+        library,
+        scheduledEmbedder(embedder, scheduler, 'background', { imagesPerCallWhenBusy: 2 }),
+        decodeOnPool,
+        indexerSettingsOf(config, decodeThreads * DECODE_REQUESTS_PER_THREAD),
+      )
     : undefined;
   const follower =
     options.followChanges && config.catalogueUrl !== ''
@@ -60,6 +66,7 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
       : undefined;
   const close = () => {
     follower?.stop();
+    void pool?.close();
     library.close();
   };
   return { config, embedder, library, searcher, indexer, close };
@@ -73,6 +80,19 @@ export function openStore(config: Pick<AppConfig, 'dataDir' | 'catalogueUrl'>, o
   if (config.catalogueUrl === '') return ImageLibrary.open(config.dataDir, options);
   const catalogue = PostgresCatalogue.connect(config.catalogueUrl, { writable: options.writable });
   return ImageLibrary.openCatalogue(catalogue, path.join(config.dataDir, 'postgres-index'), options);
+}
+
+/** The indexer settings of a configuration, with `decodeConcurrency` images decoding at once (the decode pool's capacity). */
+export function indexerSettingsOf(config: AppConfig, decodeConcurrency: number): IndexerSettings {
+  return {
+    imageExtensions: config.imageExtensions,
+    includeHidden: config.includeHidden,
+    followSymlinks: config.followSymlinks,
+    batchSize: config.batchSize,
+    checkpointImages: config.checkpointImages,
+    checkpointMs: config.checkpointSeconds * 1000,
+    decodeConcurrency,
+  };
 }
 
 /** The vector-index settings of a configuration (SIS_INDEX_FACTORY, SIS_TARGET_RECALL, SIS_MEMORY_BUDGET_MB, SIS_INDEX_SEARCH_PARAMS). */

@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { parseList, parseSizes, wholeNumber, withoutLeadingSeparator } from '../cliOptions';
+import { MODEL_DTYPES, type ModelDtype } from '@sis/core';
+import { parseList, parseSizes, parseSplits, wholeNumber, withoutLeadingSeparator } from '../cliOptions';
+import type { Split } from '../workers/throughput';
 import { loadBenchConfig } from '../config';
 import { resolveUserPath, sharedDir } from '../paths';
 import { ProgressDisplay } from '../progress';
@@ -28,6 +30,10 @@ interface CliOptions {
   modelOnlyImages?: number;
   naive: boolean;
   only?: Section[];
+  dtypes?: ModelDtype[];
+  splits?: Split[];
+  camera?: number;
+  python: boolean;
   model?: string;
   offline?: boolean;
   batchSize?: number;
@@ -54,6 +60,10 @@ const program = new Command()
   .option('--cold-runs <n>', 'cold starts measured (default: --runs)', wholeNumber(1))
   .option('--model-only-images <n>', 'images pushed through the model alone per run (default 256; --quick 32)', wholeNumber(1))
   .option('--no-naive', 'skip the naive baseline pipeline')
+  .option('--dtypes <list>', `precisions the throughput section measures (default fp32,q8,int8): ${MODEL_DTYPES.join(',')}`, parseList(MODEL_DTYPES))
+  .option('--splits <list>', 'core splits to try, intra-op threads/decode threads, e.g. 2/1,1/1 (default: the engine\'s choice and one with a core for decoding)', parseSplits)
+  .option('--camera <n>', 'camera-size photos (4032x3024, made from the folder) for a second throughput run; 0: none (default 24; --quick 0)', wholeNumber(0))
+  .option('--no-python', 'skip the Python reference pipeline (PIL + onnxruntime + faiss-cpu)')
   .option('--only <sections>', `run only some sections: ${ALL_SECTIONS.join(',')}`, parseList(ALL_SECTIONS))
   .option('--model <id|dir>', 'model to benchmark (default: SIS_MODEL / config file; --quick: ../shared/models/clip-tiny-random)')
   .option('--offline', 'never contact the Hugging Face hub (as SIS_OFFLINE=1)')
@@ -111,6 +121,10 @@ async function main(): Promise<void> {
       modelOnlyImages: opts.modelOnlyImages ?? (quick ? 32 : 256),
       naive: opts.naive,
       sections: opts.only ?? [...ALL_SECTIONS],
+      dtypes: opts.dtypes ?? (quick ? ['fp32', 'int8'] : ['fp32', 'q8', 'int8']),
+      splits: opts.splits ?? [],
+      cameraPhotos: opts.camera ?? (quick ? 0 : 24),
+      python: opts.python,
       chunk: 10_000,
       workDir: opts.workDir ? resolveUserPath(opts.workDir) : undefined,
       keep: opts.keep === true,

@@ -4,6 +4,7 @@ import { invocationDir } from '../paths';
 import { count, fixed, mib, ms, seconds, shortCount, table, withRange } from '../format';
 import type { QuerySizeResult } from '../workers/querySize';
 import { QUIET_CORES, type BenchResult, type PerImageMs } from './summary';
+import { formatThroughput } from './throughput';
 
 function machineLine(result: BenchResult): string {
   const m = result.machine;
@@ -110,6 +111,11 @@ export function formatBenchReport(result: BenchResult): string {
       `Stages overlap in the reindex: decoding runs while the model infers, so per-image stage times add up to more than 1 / rate. ` +
         `Inference waited ${ms(indexing.real.perImageMs.decodeWait)} per image for decoding.`,
     );
+  }
+
+  for (const section of result.throughput ?? []) {
+    out.push('');
+    out.push(...formatThroughput(section, result.machine.availableParallelism));
   }
 
   const query = result.query;

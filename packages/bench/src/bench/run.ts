@@ -15,6 +15,7 @@ import { limitedFolder, makeWorkDir, removeDir, scratchDataDir } from '../workdi
 import type { IndexingJob, IndexingResult } from '../workers/indexing';
 import type { ColdStartAnswer } from '../workers/coldStart';
 import type { QuerySizeJob, QuerySizeResult } from '../workers/querySize';
+import { runThroughput } from './throughputRun';
 import {
   ALL_SECTIONS,
   benchHeadline,
@@ -106,6 +107,8 @@ export async function runBench(config: AppConfig, options: BenchOptions, progres
       seedImages = result.rounds[0]?.real.embedded ?? 0;
     }
 
+    const throughput = wants('throughput') ? await runThroughput(config, options, folder, workDir, handlers, (text) => progress.log(text)) : undefined;
+
     let query: BenchResult['query'];
     if (wants('query')) {
       const sizes: QuerySizeResult[] = [];
@@ -171,6 +174,7 @@ export async function runBench(config: AppConfig, options: BenchOptions, progres
       model: { name: model.name, dimension: model.dimension, batchSize: config.batchSize, threads: config.threads, device: config.device },
       options: { ...rest, queryCount: queries.length, warmupQueryCount: warmupQueries.length },
       indexing,
+      throughput,
       query,
       coldStart,
       headline: [],

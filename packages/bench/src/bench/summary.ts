@@ -2,14 +2,17 @@
  * The shapes of pnpm bench's results and the pure summarising steps (per-run figures -> medians,
  * ratios, headline figures). No I/O here, so it is unit-tested directly.
  */
+import { DECODE_REQUESTS_PER_THREAD, decodeThreadsFor, type ModelDtype } from '@sis/core';
 import type { Headline } from '../compare';
 import type { MachineInfo } from '../machine';
 import { runStats, type RunStats } from '../stats';
 import type { IndexingJob, IndexingResult, IndexingRound } from '../workers/indexing';
 import type { QuerySizeResult } from '../workers/querySize';
+import type { Split } from '../workers/throughput';
+import { throughputHeadline, type ThroughputSection } from './throughput';
 
-export type Section = 'indexing' | 'query' | 'cold';
-export const ALL_SECTIONS: readonly Section[] = ['indexing', 'query', 'cold'];
+export type Section = 'indexing' | 'throughput' | 'query' | 'cold';
+export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold'];
 
 export interface BenchOptions {
   folder: string;
@@ -27,6 +30,14 @@ export interface BenchOptions {
   modelOnlyImages: number;
   naive: boolean;
   sections: Section[];
+  /** Precisions the throughput section measures (those the model folder has). */
+  dtypes: ModelDtype[];
+  /** Core splits it tries (ONNX Runtime intra-op threads / decode threads); empty: chosen from the machine. */
+  splits: Split[];
+  /** Photos upscaled to 4032x3024 for a camera-size run of the throughput section (0: none). */
+  cameraPhotos: number;
+  /** Run the Python reference pipeline (when Python and its wheels are there). */
+  python: boolean;
   chunk: number;
   workDir: string | undefined;
   keep: boolean;
@@ -102,13 +113,13 @@ export interface BenchResult {
   model: { name: string; dimension: number; batchSize: number; threads: number; device: string };
   options: Omit<BenchOptions, 'queries' | 'warmupQueries'> & { queryCount: number; warmupQueryCount: number };
   indexing?: IndexingSection;
+  /** Precisions x core splits on the folder, and on camera-size photos, with the Python peer. */
+  throughput?: ThroughputSection[];
   query?: { queries: number; querySource: string; k: number; warmupQueries: number; sizes: QuerySizeResult[] };
   coldStart?: ColdStartSection;
   headline: Headline[];
 }
 
-/** Engine default (IndexerSettings.decodeConcurrency); openEngine does not override it. */
-const ENGINE_DECODE_CONCURRENCY = 2;
 
 function medianOf(rounds: IndexingRound[], pick: (round: IndexingRound) => number): number {
   return runStats(rounds.map(pick)).median;
@@ -171,7 +182,7 @@ export function summariseIndexing(result: IndexingResult, job: IndexingJob, fold
     warmup: result.rounds.length - measured.length,
     batchSize: job.config.batchSize,
     threads: job.config.threads,
-    decodeConcurrency: ENGINE_DECODE_CONCURRENCY,
+    decodeConcurrency: decodeThreadsFor(job.config) * DECODE_REQUESTS_PER_THREAD,
     modelLoadMs: result.modelLoadMs,
     real: {
       imagesPerSecond: runStats(measured.map((round) => round.real.imagesPerSecond)),
@@ -228,6 +239,7 @@ export function benchHeadline(result: BenchResult): Headline[] {
     add('indexing.noopMs', 'no-op reindex', indexing.noopMs.median, 'ms', 'lower');
     add('indexing.peakRssMiB', 'reindex peak RSS', indexing.real.peakRssBytes / 2 ** 20, 'MiB', 'lower');
   }
+  for (const [i, section] of (result.throughput ?? []).entries()) figures.push(...throughputHeadline(section, i === 0 ? 'throughput' : 'throughput.camera'));
   for (const size of query?.sizes ?? []) {
     const n = size.size;
     add(`query.${n}.p50`, `query p50 @ ${n}`, size.endToEnd.median, 'ms', 'lower');

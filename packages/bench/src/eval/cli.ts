@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { parseSizes, wholeNumber, withoutLeadingSeparator } from '../cliOptions';
+import { MODEL_DTYPES, type ModelDtype } from '@sis/core';
+import { parseList, parseSizes, wholeNumber, withoutLeadingSeparator } from '../cliOptions';
 import { loadBenchConfig } from '../config';
 import { saveAndCompare } from '../output';
 import { resolveUserPath, sharedDir } from '../paths';
@@ -31,6 +32,12 @@ interface CliOptions {
   keep?: boolean;
   progress: boolean;
   quick?: boolean;
+  compareDtype?: ModelDtype;
+}
+
+function parseDtype(value: string): ModelDtype {
+  const [dtype] = parseList(MODEL_DTYPES)(value);
+  return dtype!;
 }
 
 const program = new Command()
@@ -52,6 +59,7 @@ const program = new Command()
   .option('--work-dir <dir>', 'scratch folder for the temporary index (default: the system temp folder)')
   .option('--keep', 'keep the scratch folder')
   .option('--no-progress', 'no progress output on stderr')
+  .option('--compare-dtype <dtype>', `also run the set at this precision (${MODEL_DTYPES.join(', ')}) and print how much of the top-10 it keeps`, parseDtype)
   .option('--quick', 'smoke run: the first 100 images of the set with the tiny test model')
   .exitOverride();
 
@@ -87,6 +95,7 @@ async function main(): Promise<void> {
       workDir: opts.workDir ? resolveUserPath(opts.workDir) : undefined,
       keep: opts.keep === true,
       quick,
+      compareDtype: opts.compareDtype,
     },
     progress,
   );

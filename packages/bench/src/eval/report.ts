@@ -65,6 +65,21 @@ export function formatEvalReport(result: EvalResult): string {
       `(${result.timings.imagesPerSecond.toFixed(1)} images/s), captions ${seconds(result.timings.textMs)} ` +
       `(${result.timings.captionsPerSecond.toFixed(0)}/s), scoring ${seconds(result.timings.scoringMs)}.`,
   );
+  const comparison = result.dtypeComparison;
+  if (comparison) {
+    const t = comparison.topK;
+    out.push('');
+    out.push(
+      `## ${comparison.dtype} against ${comparison.reference} on this set: of each caption's ${comparison.reference} top-${t.k} images, ${comparison.dtype} keeps ` +
+        `${percent(t.meanOverlap)} on average; same top-1 for ${percent(t.sameTop1)} of the ${t.queries} captions, identical top-${t.k} for ${percent(t.identicalSets)}.`,
+    );
+    out.push(
+      `${comparison.dtype} text -> image ${ks.map((k) => `R@${k} ${percent(comparison.textToImage.recall[k])}`).join(', ')} ` +
+        `(vs ${ks.map((k) => percent(result.textToImage.recall[k])).join(', ')}); image embeddings: cosine to ${comparison.reference} min ${fixed(comparison.imageCosine.min, 4)}, ` +
+        `mean ${fixed(comparison.imageCosine.mean, 4)}; indexing ${fixed(comparison.imagesPerSecond)} images/s.`,
+    );
+    out.push(`Kept of the top-${t.k} (captions): ${t.histogram.map((n, kept) => `${kept}: ${n}`).filter((_, kept) => kept >= t.k - 5).join(', ')} (fewer than ${t.k - 5}: ${t.histogram.slice(0, t.k - 5).reduce((a, b) => a + b, 0)})`);
+  }
   out.push('');
   out.push('Published figures for OpenAI CLIP ViT-B/32 with its real weights (expect these with Xenova/clip-vit-base-patch32):');
   for (const line of PUBLISHED_VIT_B32) out.push(`  ${line}`);

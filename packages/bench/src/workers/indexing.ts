@@ -7,8 +7,11 @@
 import path from 'node:path';
 import {
   ClipEmbedder,
+  DecodePool,
+  decodeThreadsFor,
   ImageLibrary,
   Indexer,
+  indexerSettingsOf,
   prepareClipImage,
   scanImages,
   type AppConfig,
@@ -93,18 +96,12 @@ async function measureModelOnly(embedder: ClipEmbedder, batches: Float32Array[][
   return { cpu: cpuShare(cpuStart, cpuSnapshot()), images, batches: count, elapsedMs, imagesPerSecond: images / (elapsedMs / 1000) };
 }
 
-async function realRun(job: IndexingJob, embedder: ClipEmbedder, prepare: Prepare, dataDir: string, label: string, reporter: WorkerReporter): Promise<RealRound> {
+async function realRun(job: IndexingJob, embedder: ClipEmbedder, pool: DecodePool, dataDir: string, label: string, reporter: WorkerReporter): Promise<RealRound> {
   const { config } = job;
-  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, writable: true });
+  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
-    // The same wiring as openEngine(), with the already loaded embedder.
-    const indexer = new Indexer(library, embedder, prepare, {
-      imageExtensions: config.imageExtensions,
-      includeHidden: config.includeHidden,
-      batchSize: config.batchSize,
-      checkpointImages: config.checkpointImages,
-      checkpointMs: config.checkpointSeconds * 1000,
-    });
+    // The same wiring as openEngine(), with the already loaded embedder: decoding on worker threads.
+    const indexer = new Indexer(library, embedder, (file, spec) => pool.prepare(file, spec), indexerSettingsOf(config, pool.capacity));
     const sampler = new RssSampler();
     sampler.start();
     const cpuStart = cpuSnapshot();
@@ -135,7 +132,7 @@ async function realRun(job: IndexingJob, embedder: ClipEmbedder, prepare: Prepar
 }
 
 async function naiveRun(job: IndexingJob, embedder: ClipEmbedder, dataDir: string, label: string, reporter: WorkerReporter): Promise<NaiveRound> {
-  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, writable: true });
+  const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
     const cpuStart = cpuSnapshot();
     const summary = await naiveReindex(job.folder, library, embedder, job.config, (done, total) => reporter.progress(label, done, total, 'images'));
@@ -172,6 +169,8 @@ async function main(job: IndexingJob, reporter: WorkerReporter): Promise<Indexin
   const modelOnlyBatches = Math.max(1, Math.ceil(job.modelOnlyImages / batchSize));
 
   const rounds: IndexingRound[] = [];
+  // The engine keeps one decode pool for all its reindexes: so does this worker.
+  const pool = new DecodePool({ threads: decodeThreadsFor(config), limits });
   const total = job.warmup + job.runs;
   let seedDir: string | undefined;
   for (let round = 0; round < total; round++) {
@@ -180,7 +179,7 @@ async function main(job: IndexingJob, reporter: WorkerReporter): Promise<Indexin
     const modelOnly = await measureModelOnly(embedder, batches, modelOnlyBatches);
 
     const realDir = path.join(job.workDir, `index-real-${round}`);
-    const real = await realRun(job, embedder, prepare, realDir, `${name}: reindex`, reporter);
+    const real = await realRun(job, embedder, pool, realDir, `${name}: reindex`, reporter);
     const isLast = round === total - 1;
     if (isLast && job.keepSeed) seedDir = realDir;
     else removeDir(realDir);
@@ -199,6 +198,7 @@ async function main(job: IndexingJob, reporter: WorkerReporter): Promise<Indexin
         otherLoadNote([modelOnly.cpu, real.cpu, naive?.cpu]),
     );
   }
+  await pool.close();
   return {
     modelName: embedder.modelName,
     dimension: embedder.dimension,

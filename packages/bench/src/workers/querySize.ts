@@ -164,7 +164,7 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
     engine.close();
 
     const openStart = performance.now();
-    const reader = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension, writable: false });
+    const reader = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension, precision: embedder.precision, writable: false });
     const readerCount = reader.count();
     const readerOpenMs = performance.now() - openStart;
     reader.close();

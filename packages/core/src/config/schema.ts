@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_DTYPES } from '../embedding/precision';
 
 /** Accepts a JSON boolean or the strings an environment variable carries. */
 const flag = z.preprocess((value) => {
@@ -81,8 +82,16 @@ export const configSchema = z.object({
   maxPixels: positiveInt(1_000_000_000),
   /** Images per inference call. */
   batchSize: positiveInt(256),
+  /** Model precision (transformers.js dtype: which graph files load); fp32 is exact, the 8-bit ones faster. */
+  dtype: z.enum(MODEL_DTYPES, { error: `must be one of ${MODEL_DTYPES.join(', ')}` }),
+  /** The vision tower's precision when it differs from dtype; empty: dtype. */
+  dtypeVision: z.enum(['', ...MODEL_DTYPES], { error: `must be empty or one of ${MODEL_DTYPES.join(', ')}` }),
+  /** The text tower's precision when it differs from dtype; empty: dtype. */
+  dtypeText: z.enum(['', ...MODEL_DTYPES], { error: `must be empty or one of ${MODEL_DTYPES.join(', ')}` }),
   /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime decide. */
   threads: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1024),
+  /** Worker threads that decode images while the model runs during indexing; 0: the cores inference leaves over (at least 1). */
+  decodeThreads: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(256, { error: 'must be at most 256' }),
   /** Index hidden files and folders (names starting with "."). */
   includeHidden: flag,
   /** Follow symbolic links that lead outside the folder being indexed (default: reported and skipped). */
@@ -91,6 +100,8 @@ export const configSchema = z.object({
   checkpointImages: positiveInt(1_000_000),
   /** ...and at least this often, in seconds. */
   checkpointSeconds: positiveInt(86_400),
+  /** Share of model (inference) time a reindex is guaranteed while searches compete for it, from 0 to 1. */
+  indexingShare: z.coerce.number({ error: 'must be a number' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' }),
   /** Largest k a search may ask for. */
   maxResults: positiveInt(10_000),
   /** Address the API server listens on: loopback only unless set otherwise. */
@@ -144,11 +155,16 @@ export const defaultConfig: AppConfig = {
   imageExtensions: ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff'],
   maxPixels: 100_000_000,
   batchSize: 8,
+  dtype: 'fp32',
+  dtypeVision: '',
+  dtypeText: '',
   threads: 0,
+  decodeThreads: 0,
   includeHidden: false,
   followSymlinks: false,
   checkpointImages: 256,
   checkpointSeconds: 30,
+  indexingShare: 0.25,
   maxResults: 1000,
   host: '127.0.0.1',
   port: 4000,
@@ -174,11 +190,16 @@ export const envNames: Record<ConfigKey, string> = {
   imageExtensions: 'SIS_IMAGE_EXTENSIONS',
   maxPixels: 'SIS_MAX_PIXELS',
   batchSize: 'SIS_BATCH_SIZE',
+  dtype: 'SIS_DTYPE',
+  dtypeVision: 'SIS_DTYPE_VISION',
+  dtypeText: 'SIS_DTYPE_TEXT',
   threads: 'SIS_THREADS',
+  decodeThreads: 'SIS_DECODE_THREADS',
   includeHidden: 'SIS_INCLUDE_HIDDEN',
   followSymlinks: 'SIS_FOLLOW_SYMLINKS',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
+  indexingShare: 'SIS_INDEXING_SHARE',
   maxResults: 'SIS_MAX_RESULTS',
   host: 'SIS_HOST',
   port: 'SIS_PORT',

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   AutoConfig,
   AutoImageProcessor,
@@ -9,7 +11,9 @@ import {
 } from './transformers';
 import type { AppConfig } from '../config';
 import { parsePreprocessorConfig, type ClipPreprocessSpec } from '../image';
-import { modelLoadError, resolveModelSource, type ModelSource } from './modelSource';
+import { ModelNotFoundError, modelLoadError, resolveModelSource, type ModelSource } from './modelSource';
+import { graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
+import { ortSessionOptions, type SessionUse } from './sessionOptions';
 import { ClipTokenizer } from './tokenizer';
 import { splitRowsNormalized } from './vectors';
 
@@ -17,6 +21,8 @@ import { splitRowsNormalized } from './vectors';
 export interface Embedder {
   readonly modelName: string;
   readonly dimension: number;
+  /** The precision of the vectors ('fp32', 'int8', 'vision=int8,text=fp32'): recorded by the library beside the model. */
+  readonly precision: string;
   readonly preprocess: ClipPreprocessSpec;
   embedTexts(texts: string[]): Promise<Float32Array[]>;
   /** Each entry is one image's pixel_values, channel-first [3, cropHeight, cropWidth]. */
@@ -31,7 +37,14 @@ export interface ModelEmbedder extends Embedder {
   warmUp(): Promise<void>;
 }
 
-type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' | 'device' | 'threads'>;
+export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' | 'device' | 'threads'> &
+  Partial<Pick<AppConfig, 'dtype' | 'dtypeVision' | 'dtypeText'>> & {
+    /**
+     * How the vision session is tuned: 'throughput' (default: indexing runs batch after batch) or
+     * 'latency' (a process that only answers image queries). The text session is always tuned for latency.
+     */
+    visionSessionUse?: SessionUse;
+  };
 
 /** CLIP text and vision towers via transformers.js on onnxruntime-node; each tower loads once, on first use. */
 export class ClipEmbedder implements ModelEmbedder {
@@ -43,15 +56,22 @@ export class ClipEmbedder implements ModelEmbedder {
     private readonly settings: EmbedderSettings,
     readonly dimension: number,
     readonly preprocess: ClipPreprocessSpec,
+    readonly towers: TowerPrecision,
   ) {}
 
   get modelName(): string {
     return this.source.modelName;
   }
 
+  get precision(): string {
+    return precisionLabel(this.towers);
+  }
+
   /** Reads the model's config and preprocessor (small files); the towers load lazily. */
   static async load(settings: EmbedderSettings): Promise<ClipEmbedder> {
     const source = resolveModelSource(settings);
+    const towers = towerPrecision({ dtype: settings.dtype ?? 'fp32', dtypeVision: settings.dtypeVision ?? '', dtypeText: settings.dtypeText ?? '' });
+    assertGraphFilesExist(source, towers);
     configureTransformers(source);
     const modelConfig = (await AutoConfig.from_pretrained(source.modelId).catch((error: unknown) => {
       throw modelLoadError(source, settings.offline, error);
@@ -63,7 +83,7 @@ export class ClipEmbedder implements ModelEmbedder {
     const imageProcessor = (await AutoImageProcessor.from_pretrained(source.modelId).catch((error: unknown) => {
       throw modelLoadError(source, settings.offline, error);
     })) as unknown as { config: unknown };
-    return new ClipEmbedder(source, settings, dimension, parsePreprocessorConfig(imageProcessor.config));
+    return new ClipEmbedder(source, settings, dimension, parsePreprocessorConfig(imageProcessor.config), towers);
   }
 
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
@@ -81,17 +101,29 @@ export class ClipEmbedder implements ModelEmbedder {
 
   async embedPixels(pixelValues: Float32Array[]): Promise<Float32Array[]> {
     if (pixelValues.length === 0) return [];
-    const { cropHeight, cropWidth } = this.preprocess;
-    const imageSize = 3 * cropHeight * cropWidth;
-    const batch = new Float32Array(pixelValues.length * imageSize);
+    const imageSize = this.imageSize();
+    // One image needs no batch buffer: its own array becomes the input tensor.
+    const batch = pixelValues.length === 1 ? pixelValues[0]! : new Float32Array(pixelValues.length * imageSize);
     pixelValues.forEach((pixels, i) => {
       if (pixels.length !== imageSize) throw new Error(`pixel_values of image ${i} has ${pixels.length} values, expected ${imageSize}`);
-      batch.set(pixels, i * imageSize);
+      if (batch !== pixels) batch.set(pixels, i * imageSize);
     });
+    return this.embedPixelBatch(batch, pixelValues.length);
+  }
+
+  /** `count` images laid out one after the other in `batch` ([count, 3, cropHeight, cropWidth]), used as the input tensor without a copy. */
+  async embedPixelBatch(batch: Float32Array, count: number): Promise<Float32Array[]> {
+    if (count === 0) return [];
+    if (batch.length !== count * this.imageSize()) throw new Error(`pixel batch has ${batch.length} values, expected ${count} x ${this.imageSize()}`);
+    const { cropHeight, cropWidth } = this.preprocess;
     const model = await this.loadVisionTower();
-    const input = new Tensor('float32', batch, [pixelValues.length, 3, cropHeight, cropWidth]);
+    const input = new Tensor('float32', batch, [count, 3, cropHeight, cropWidth]);
     const output = (await model({ pixel_values: input })) as { image_embeds: Tensor };
-    return this.rows(output.image_embeds, pixelValues.length);
+    return this.rows(output.image_embeds, count);
+  }
+
+  private imageSize(): number {
+    return 3 * this.preprocess.cropHeight * this.preprocess.cropWidth;
   }
 
   /** Loads both towers now (a server does this at start rather than on the first request). */
@@ -111,7 +143,7 @@ export class ClipEmbedder implements ModelEmbedder {
     this.textTower ??= (async () => {
       configureTransformers(this.source);
       const tokenizer = await ClipTokenizer.load(this.source.modelId);
-      const model = await CLIPTextModelWithProjection.from_pretrained(this.source.modelId, this.modelOptions());
+      const model = await CLIPTextModelWithProjection.from_pretrained(this.source.modelId, this.modelOptions(this.towers.text, 'latency'));
       return { tokenizer, model };
     })().catch((error: unknown) => {
       this.textTower = undefined; // a later call may retry
@@ -123,7 +155,10 @@ export class ClipEmbedder implements ModelEmbedder {
   private loadVisionTower() {
     this.visionTower ??= (() => {
       configureTransformers(this.source);
-      return CLIPVisionModelWithProjection.from_pretrained(this.source.modelId, this.modelOptions());
+      return CLIPVisionModelWithProjection.from_pretrained(
+        this.source.modelId,
+        this.modelOptions(this.towers.vision, this.settings.visionSessionUse ?? 'throughput'),
+      );
     })().catch((error: unknown) => {
       this.visionTower = undefined;
       throw modelLoadError(this.source, this.settings.offline, error);
@@ -131,19 +166,31 @@ export class ClipEmbedder implements ModelEmbedder {
     return this.visionTower;
   }
 
-  private modelOptions() {
-    const threads = this.settings.threads;
+  private modelOptions(dtype: ModelDtype, use: SessionUse) {
     return {
-      dtype: 'fp32' as const,
+      dtype,
       // 'auto' stays on the CPU: the CUDA provider needs onnxruntime-node's CUDA build, which we do not install.
       device: this.settings.device === 'cuda' ? ('cuda' as const) : ('cpu' as const),
-      session_options: {
-        ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
-        // Idle ONNX Runtime workers otherwise spin after each call, taking the CPU from decoding and
-        // from the server (measured: 20% more images/s without spinning on a busy 2-core machine).
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      },
+      session_options: ortSessionOptions({ intraOpThreads: this.settings.threads, use }),
     };
+  }
+}
+
+/**
+ * A local folder must hold the graph of each tower at the configured precision: say which file is
+ * missing and what to do, rather than transformers.js's bare "file not found". (Hub models are checked
+ * by the download.)
+ */
+function assertGraphFilesExist(source: ModelSource, towers: TowerPrecision): void {
+  if (source.allowRemote || source.modelName === source.modelId) return;
+  for (const [tower, dtype] of [['vision_model', towers.vision], ['text_model', towers.text]] as const) {
+    const file = path.join(source.modelName, graphFile(tower, dtype));
+    if (!fs.existsSync(file)) {
+      throw new ModelNotFoundError(
+        `Model folder ${source.modelName} has no ${graphFile(tower, dtype)}, which precision ${dtype} needs (SIS_DTYPE${tower === 'vision_model' ? '_VISION' : '_TEXT'} or SIS_DTYPE): ` +
+          `set a precision the folder has (fp32 is ${graphFile(tower, 'fp32')}), or add the file (transformers.js's scripts/quantize.py names its outputs this way).`,
+      );
+    }
   }
 }
 

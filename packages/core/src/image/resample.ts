@@ -14,7 +14,30 @@
  * Each output pixel depends only on its own coefficients, so computing a sub-window of the output
  * (the centre crop) gives exactly the same values as resizing everything and cropping afterwards.
  */
+import path from 'node:path';
 import { RGB_CHANNELS, assertRgbImage, type RgbImage } from './rgbImage';
+
+/** The same two loops in C (native/resample.c), built by scripts/setup.sh: about 3x faster, same bytes. */
+interface NativeResample {
+  resampleRows(input: Uint8Array, inWidth: number, firstRow: number, rowCount: number, bounds: Int32Array, weights: Int32Array, taps: number, outWidth: number, out: Uint8Array): void;
+  resampleColumns(input: Uint8Array, width: number, inRows: number, bounds: Int32Array, weights: Int32Array, taps: number, outHeight: number, out: Uint8Array): void;
+}
+
+function loadNativeResample(): NativeResample | undefined {
+  if (process.env.SIS_NATIVE_RESAMPLE === '0') return undefined;
+  try {
+    // packages/core/native/build: two levels above both src/image and dist/image.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(__dirname, '../../native/build/resample.node')) as NativeResample;
+  } catch {
+    return undefined;
+  }
+}
+
+const nativeResample = loadNativeResample();
+
+/** Whether the C loops are in use (false: not built, or SIS_NATIVE_RESAMPLE=0). */
+export const nativeResampleLoaded = nativeResample !== undefined;
 
 const PRECISION_BITS = 32 - 8 - 2;
 const FIXED_ONE = 2 ** PRECISION_BITS;
@@ -102,11 +125,16 @@ function resampleRows(
   rowCount: number,
   coefficients: AxisCoefficients,
   outWidth: number,
+  useNative: boolean,
 ): Uint8Array {
   const { taps, bounds, weights } = coefficients;
   const input = src.data;
   const inStride = src.width * RGB_CHANNELS;
   const out = new Uint8Array(outWidth * rowCount * RGB_CHANNELS);
+  if (useNative && nativeResample) {
+    nativeResample.resampleRows(input, src.width, firstRow, rowCount, bounds, weights, taps, outWidth, out);
+    return out;
+  }
   let o = 0;
   for (let row = 0; row < rowCount; row++) {
     const rowStart = (firstRow + row) * inStride;
@@ -137,10 +165,14 @@ function resampleRows(
  * Accumulates whole rows, four taps at a time (same integer sums as Pillow's per-pixel loop, but
  * sequential memory access: about twice as fast in V8).
  */
-function resampleColumns(input: Uint8Array, width: number, coefficients: AxisCoefficients, outHeight: number): Uint8Array {
+function resampleColumns(input: Uint8Array, width: number, coefficients: AxisCoefficients, outHeight: number, useNative: boolean): Uint8Array {
   const { taps, bounds, weights } = coefficients;
   const stride = width * RGB_CHANNELS;
   const out = new Uint8Array(width * outHeight * RGB_CHANNELS);
+  if (useNative && nativeResample) {
+    nativeResample.resampleColumns(input, width, input.length / stride, bounds, weights, taps, outHeight, out);
+    return out;
+  }
   const sums = new Int32Array(stride);
   for (let y = 0; y < outHeight; y++) {
     const used = bounds[y * 2 + 1]!;
@@ -212,7 +244,9 @@ export function resizeBicubicRgb(
   outWidth: number,
   outHeight: number,
   window: PixelWindow = { left: 0, top: 0, width: outWidth, height: outHeight },
+  options: { native?: boolean } = {},
 ): RgbImage {
+  const useNative = options.native ?? nativeResampleLoaded;
   assertRgbImage(src);
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
     throw new RangeError(`invalid output size ${outWidth}x${outHeight}`);
@@ -238,9 +272,9 @@ export function resizeBicubicRgb(
   }
 
   const rows = needHorizontal
-    ? resampleRows(src, firstRow, rowCount, computeAxisCoefficients(src.width, outWidth, window.left, window.width), window.width)
+    ? resampleRows(src, firstRow, rowCount, computeAxisCoefficients(src.width, outWidth, window.left, window.width), window.width, useNative)
     : copyWindow(src, window.left, firstRow, window.width, rowCount);
 
-  const data = vertical ? resampleColumns(rows, window.width, vertical, window.height) : rows;
+  const data = vertical ? resampleColumns(rows, window.width, vertical, window.height, useNative) : rows;
   return { data, width: window.width, height: window.height };
 }

@@ -3,3 +3,5 @@ export { planReindex, isInside, type KnownFile, type ReindexPlan } from './plan'
 export { scanImages, assertScannableRoot, ScanRootError, type ScannedFile, type ScanProblem } from './scan';
 export type { ReindexProgress, ReindexPhase } from './progress';
 export { prefetchMap } from './prefetch';
+export { DECODE_REQUESTS_PER_THREAD, DecodePool, type DecodePoolOptions } from './decodePool';
+export { decodeThreadsFor } from './threads';

@@ -69,6 +69,8 @@ export interface EmbeddingRows {
 }
 
 export interface CatalogueMeta extends ModelIdentity {
+  /** The precision the vectors were made at ('fp32', 'int8', ...). */
+  precision: string;
   schemaVersion: number;
   /** Random, set at creation: ties saved index files to this catalogue (sequences restart in a recreated one). */
   catalogueId: string;

@@ -1,5 +1,5 @@
 import { decodeEmbedding } from './embeddingCodec';
-import { CatalogueError } from './errors';
+import { CatalogueError, DEFAULT_PRECISION } from './errors';
 import type { CatalogueImage, CatalogueSkippedFile, KnownFileState } from './types';
 import type { CatalogueMeta, EmbeddingRows } from './catalogue';
 
@@ -63,11 +63,13 @@ export interface MetaRow {
   catalogue_id: string;
   model_name: string;
   dimension: number;
+  /** Absent in SQLite catalogues of schema 1 read as they are (made before precision was recorded: fp32). */
+  precision?: string;
   generation: number;
   last_reindex_at: number | null;
 }
 
-export const META_COLUMNS = 'schema_version, catalogue_id, model_name, dimension, generation, last_reindex_at';
+
 
 export function toCatalogueMeta(row: MetaRow): CatalogueMeta {
   return {
@@ -75,6 +77,7 @@ export function toCatalogueMeta(row: MetaRow): CatalogueMeta {
     catalogueId: row.catalogue_id,
     modelName: row.model_name,
     dimension: row.dimension,
+    precision: row.precision ?? DEFAULT_PRECISION,
     generation: row.generation,
     lastReindexAt: row.last_reindex_at,
   };

@@ -12,7 +12,12 @@ export class StoreError extends Error {
 export interface ModelIdentity {
   modelName: string;
   dimension: number;
+  /** The model's precision (embedding/precision.ts precisionLabel: 'fp32', 'int8', 'vision=int8,text=fp32'); absent: 'fp32'. */
+  precision?: string;
 }
+
+/** Catalogues written before precision was recorded hold fp32 vectors: fp32 was the only precision then. */
+export const DEFAULT_PRECISION = 'fp32';
 
 /** The data directory was indexed with another model (or dimension): its vectors cannot be compared with this model's. */
 export class ModelMismatchError extends StoreError {
@@ -28,6 +33,25 @@ export class ModelMismatchError extends StoreError {
         `but model "${requested.modelName}" (dimension ${requested.dimension}) is configured. ` +
         `Embeddings from different models cannot be compared: use another data directory for "${requested.modelName}", ` +
         `or rebuild this one from scratch (delete its catalogue.sqlite and image_index.* files, then reindex).`,
+    );
+  }
+}
+
+/** The data directory was indexed at another precision of the same model (e.g. int8 vs fp32): its vectors differ slightly from this one's. */
+export class PrecisionMismatchError extends StoreError {
+  override readonly name = 'PrecisionMismatchError';
+
+  constructor(
+    readonly dataDir: string,
+    readonly modelName: string,
+    readonly recordedPrecision: string,
+    readonly requestedPrecision: string,
+  ) {
+    super(
+      `The index in ${dataDir} was built with model "${modelName}" at precision ${recordedPrecision}, ` +
+        `but precision ${requestedPrecision} is configured (SIS_DTYPE / SIS_DTYPE_VISION / SIS_DTYPE_TEXT, or "dtype" in the config file). ` +
+        `Mixing precisions in one index would compare slightly different vectors: set the precision back to ${recordedPrecision} to use this index, ` +
+        `use another data directory for ${requestedPrecision}, or rebuild this one from scratch (delete its catalogue.sqlite and image_index.* files, then reindex).`,
     );
   }
 }

@@ -33,6 +33,7 @@ export { LOCK_FILE_NAME } from './lock';
 export {
   StoreError,
   ModelMismatchError,
+  PrecisionMismatchError,
   WriterLockError,
   ReadOnlyLibraryError,
   InvalidInputError,

@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { removeLeftoverTemporaryFiles } from './atomicFile';
 import type { Catalogue, CatalogueMeta } from './catalogue';
-import { DataDirNotWritableError, DiskWriteError, InvalidInputError, ModelMismatchError, ReadOnlyLibraryError, StoreError, type ModelIdentity } from './errors';
+import {
+  DEFAULT_PRECISION,
+  DataDirNotWritableError,
+  DiskWriteError,
+  InvalidInputError,
+  ModelMismatchError,
+  PrecisionMismatchError,
+  ReadOnlyLibraryError,
+  StoreError,
+  type ModelIdentity,
+} from './errors';
 import { FollowingIndex, type IndexChange } from './followingIndex';
 import { indexFilePaths } from './indexFile';
 import { resolveIndexSettings, type IndexSettings } from './indexPlan';
@@ -285,6 +295,7 @@ export class ImageLibrary implements ImageStore {
         catalogue: this.catalogue.location,
         modelName: meta.modelName,
         dimension: meta.dimension,
+        precision: meta.precision,
         indexedImages: this.catalogue.countIndexed(),
         skippedFiles: Object.values(skippedByReason).reduce((sum, n) => sum + n, 0),
         skippedByReason,
@@ -349,7 +360,7 @@ export class ImageLibrary implements ImageStore {
 const ROW_CHUNK = 50_000;
 
 function modelOf(options: OpenLibraryOptions): ModelIdentity {
-  const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension };
+  const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension, precision: options.precision ?? DEFAULT_PRECISION };
   if (typeof model.modelName !== 'string' || model.modelName.trim() === '') throw new InvalidInputError('The model name must not be empty.');
   if (!Number.isSafeInteger(model.dimension) || model.dimension <= 0) {
     throw new InvalidInputError(`The embedding dimension must be a positive integer, got ${model.dimension}.`);
@@ -365,7 +376,15 @@ function requireMeta(catalogue: Catalogue): CatalogueMeta {
 
 function checkModel(where: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
   if (recorded.modelName !== requested.modelName || recorded.dimension !== requested.dimension) {
-    throw new ModelMismatchError(where, { modelName: recorded.modelName, dimension: recorded.dimension }, requested);
+    throw new ModelMismatchError(
+      where,
+      { modelName: recorded.modelName, dimension: recorded.dimension },
+      { modelName: requested.modelName, dimension: requested.dimension },
+    );
+  }
+  const requestedPrecision = requested.precision ?? DEFAULT_PRECISION;
+  if (recorded.precision !== requestedPrecision) {
+    throw new PrecisionMismatchError(where, recorded.modelName, recorded.precision, requestedPrecision);
   }
 }
 

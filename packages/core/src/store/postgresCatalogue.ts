@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, CommittedChanges, EmbeddingRows } from './catalogue';
-import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, META_COLUMNS, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
+import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
-import { CatalogueError, ReindexRunningError, type ModelIdentity } from './errors';
+import { CatalogueError, DEFAULT_PRECISION, ReindexRunningError, type ModelIdentity } from './errors';
 import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSION } from './postgresMigrations';
 import { redactUrl, SyncPostgres } from './syncPostgres';
 import type { CatalogueImage, CatalogueSkippedFile, KnownFileState, StoredImage } from './types';
@@ -51,8 +51,8 @@ export class PostgresCatalogue implements Catalogue {
       const existing = this.readMeta();
       if (existing) return existing;
       this.pg.query(
-        'INSERT INTO sis.meta (id, schema_version, catalogue_id, model_name, dimension) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
-        [PG_LATEST_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension],
+        'INSERT INTO sis.meta (id, schema_version, catalogue_id, model_name, dimension, precision) VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING',
+        [PG_LATEST_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension, model.precision ?? DEFAULT_PRECISION],
       );
       return this.readMeta()!;
     });
@@ -63,7 +63,7 @@ export class PostgresCatalogue implements Catalogue {
     if (version === 0) return undefined;
     pgRefuseNewerSchema(version, this.location);
     const row = this.pg.query<MetaRow>(
-      `SELECT ${META_COLUMNS} FROM sis.meta WHERE id = 1`,
+      'SELECT * FROM sis.meta WHERE id = 1',
     ).rows[0];
     if (!row) return undefined;
     return toCatalogueMeta(row);

@@ -25,6 +25,7 @@ const MIGRATIONS: readonly Migration[] = [
         catalogue_id TEXT NOT NULL,
         model_name TEXT NOT NULL,
         dimension INTEGER NOT NULL CHECK (dimension > 0),
+        precision TEXT NOT NULL DEFAULT 'fp32',
         generation BIGINT NOT NULL DEFAULT 0,
         log_starts_at BIGINT NOT NULL DEFAULT 0,
         last_reindex_at BIGINT

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, CommittedChanges, EmbeddingRows } from './catalogue';
-import { decodeRowEmbedding, IMAGE_COLUMNS, IMAGE_COLUMNS_WITHOUT_IDENTITY, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, META_COLUMNS, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
+import { decodeRowEmbedding, IMAGE_COLUMNS, IMAGE_COLUMNS_WITHOUT_IDENTITY, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
-import { CatalogueError, type ModelIdentity } from './errors';
+import { CatalogueError, DEFAULT_PRECISION, type ModelIdentity } from './errors';
 import { LATEST_SCHEMA_VERSION, migrate, refuseNewerSchema, schemaVersionOf } from './sqliteMigrations';
 import type { CatalogueImage, KnownFileState, CatalogueSkippedFile, StoredImage } from './types';
 
@@ -100,8 +100,8 @@ export class SqliteCatalogue implements Catalogue {
         const existing = this.readMeta();
         if (existing) return existing;
         this.db
-          .prepare('INSERT INTO meta (id, schema_version, catalogue_id, model_name, dimension, generation) VALUES (1, ?, ?, ?, ?, 0)')
-          .run(LATEST_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension);
+          .prepare('INSERT INTO meta (id, schema_version, catalogue_id, model_name, dimension, precision, generation) VALUES (1, ?, ?, ?, ?, ?, 0)')
+          .run(LATEST_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension, model.precision ?? DEFAULT_PRECISION);
         return this.readMeta()!;
       })
       .immediate();
@@ -110,7 +110,7 @@ export class SqliteCatalogue implements Catalogue {
   readMeta(): CatalogueMeta | undefined {
     refuseNewerSchema(schemaVersionOf(this.db), this.filePath);
     const row = this.db
-      .prepare<[], MetaRow>(`SELECT ${META_COLUMNS} FROM meta WHERE id = 1`)
+      .prepare<[], MetaRow>('SELECT * FROM meta WHERE id = 1')
       .get();
     if (!row) return undefined;
     return toCatalogueMeta(row);

@@ -56,7 +56,7 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'drop the positional column (vectors are labelled by id); file identity (device, inode); the change log',
+    name: 'drop the positional column (vectors are labelled by id); file identity (device, inode); precision; the change log',
     up: (db) => {
       // Versions of schema 1 that kept file identity added device and inode without a migration: carry them over.
       const columns = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('images')").all().map((column) => column.name));
@@ -98,6 +98,10 @@ const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE meta ADD COLUMN log_starts_at INTEGER NOT NULL DEFAULT 0;
         UPDATE meta SET log_starts_at = generation;
       `);
+      // The precision the vectors were made at. Catalogues from before it was recorded hold fp32 vectors (the
+      // only precision then); versions of schema 1 that recorded it added the column without a migration.
+      const metaColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('meta')").all();
+      if (!metaColumns.some((column) => column.name === 'precision')) db.exec("ALTER TABLE meta ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32'");
     },
   },
 ];

@@ -86,6 +86,8 @@ export interface ScoredImage {
 export interface OpenLibraryOptions {
   modelName: string;
   dimension: number;
+  /** The model's precision ('fp32' when absent); a catalogue built at another one is refused (PrecisionMismatchError). */
+  precision?: string;
   /** Writers take the data directory's lock; readers never write anything. */
   writable: boolean;
   /** How the vector index is chosen and tuned (defaults: indexPlan.ts). */
@@ -98,6 +100,8 @@ export interface LibraryStats {
   catalogue: string;
   modelName: string;
   dimension: number;
+  /** The precision the vectors were made at ('fp32', 'int8', ...). */
+  precision: string;
   indexedImages: number;
   skippedFiles: number;
   skippedByReason: Record<string, number>;

@@ -20,7 +20,7 @@ export interface ReferenceSet {
   textEmbeds: Float32Array[];
 }
 
-function readRows(file: string, dimension: number): Float32Array[] {
+export function readRows(file: string, dimension: number): Float32Array[] {
   const bytes = fs.readFileSync(file);
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const rows: Float32Array[] = [];

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, ReadOnlyLibraryError, type IndexedImageInput } from '../../src/store';
+import Database from 'better-sqlite3';
+import { CATALOGUE_FILE_NAME, InvalidInputError, ReadOnlyLibraryError, type IndexedImageInput } from '../../src/store';
 import {
   bruteForceTopK,
   expectConsistent,
@@ -163,6 +164,46 @@ describe('ImageLibrary.apply', () => {
     }
     expectConsistent(library, new Map([[good.path, good.embedding]]));
     library.close();
+  });
+
+  test('a failure inside the transaction, after some of its rows were written, rolls the whole checkpoint back', () => {
+    const random = seededRandom(16);
+    const dataDir = makeTempDir();
+    const library = openLibrary(dataDir, D, true);
+    const kept = [makeImage('/photos', D, random), makeImage('/photos', D, random)];
+    library.apply({ ...noChanges, upsertIndexed: kept });
+    const statsBefore = library.stats();
+    // A trigger fails the 3rd insert of the next batch: SQLite has already removed a row and inserted two.
+    const poison = { ...makeImage('/photos', D, random), path: '/photos/poison.jpg' };
+    const db = new Database(path.join(dataDir, CATALOGUE_FILE_NAME));
+    db.exec(`CREATE TRIGGER fail_poison BEFORE INSERT ON images WHEN NEW.path = '/photos/poison.jpg' BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    const batch = [makeImage('/photos', D, random), makeImage('/photos', D, random), poison, makeImage('/photos', D, random)];
+    db.close();
+    expect(() =>
+      library.apply({
+        ...noChanges,
+        upsertIndexed: batch,
+        upsertSkipped: [{ path: '/photos/bad.png', size: 5, mtimeMs: 6, reason: 'corrupt', message: 'x' }],
+        removePaths: [kept[0]!.path],
+      }),
+    ).toThrow('injected failure');
+    // Nothing of the batch: the removed row is back, none of the inserts stayed, the generation did not move.
+    const check = (reader: typeof library) => {
+      expect(reader.count()).toBe(2);
+      for (const image of batch) expect(reader.getByPath(image.path)).toBeUndefined();
+      expect(reader.getByPath(kept[0]!.path)).toBeDefined();
+      expect(reader.fileStates().has('/photos/bad.png')).toBe(false);
+      expectConsistent(reader, new Map(kept.map((image) => [image.path, image.embedding])));
+    };
+    expect(library.stats()).toEqual(statsBefore);
+    check(library);
+    library.close();
+    const reopened = openLibrary(dataDir, D, false);
+    check(reopened);
+    const db2 = new Database(path.join(dataDir, CATALOGUE_FILE_NAME), { readonly: true });
+    expect(db2.prepare("SELECT COUNT(*) AS n FROM images WHERE status = 'indexed'").get()).toEqual({ n: 2 });
+    db2.close();
+    reopened.close();
   });
 
   test('readers cannot write', () => {

@@ -36,9 +36,15 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       const store = setUp();
       const writer = store.open(true);
       const meta = writer.initialise(MODEL);
-      expect(meta).toMatchObject({ ...MODEL, generation: 0, lastReindexAt: null, catalogueId: expect.any(String) });
+      expect(meta).toMatchObject({ ...MODEL, precision: 'fp32', generation: 0, lastReindexAt: null, catalogueId: expect.any(String) });
       expect(writer.initialise({ modelName: 'other', dimension: 3 })).toEqual(meta);
       expect(store.open(false).readMeta()).toEqual(meta);
+    });
+
+    test('the precision of the first writer is recorded', () => {
+      const writer = setUp().open(true);
+      expect(writer.initialise({ ...MODEL, precision: 'vision=int8,text=fp32' }).precision).toBe('vision=int8,text=fp32');
+      expect(writer.readMeta()?.precision).toBe('vision=int8,text=fp32');
     });
 
     test('a batch is stored whole: rows, exact vectors, ids, one generation', () => {

@@ -119,7 +119,7 @@ describe('persistence and crash recovery', () => {
     const added = Array.from({ length: 10 }, () => makeImage('/photos', D, random));
     const removed = [...expected.keys()].slice(0, 5);
     writer.apply({ ...noChanges, upsertIndexed: added, removePaths: removed });
-    // "Crash": no saveIndex, no close. Snapshot the files as a crash would leave them (the lock is covered below).
+    // "Crash": no checkpoint, no close. Snapshot the files as a crash would leave them (the lock is covered below).
     const crashed = makeTempDir();
     for (const name of fs.readdirSync(dataDir)) {
       if (name !== LOCK_FILE_NAME) fs.copyFileSync(path.join(dataDir, name), path.join(crashed, name));

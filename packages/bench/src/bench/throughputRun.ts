@@ -1,0 +1,89 @@
+/** Runs the throughput section: the worker per folder, then the Python peer on the same graphs. */
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { availableCores, decodeThreadsFor, graphFile, scanImages, type AppConfig, type ModelDtype } from '@sis/core';
+import { runWorker, type WorkerHandlers } from '../ipc';
+import { workerScript } from '../paths';
+import { pythonEnv, quantizeModel, runPythonReference, type PythonEnv } from '../python';
+import type { Split, ThroughputJob, ThroughputResult } from '../workers/throughput';
+import type { BenchOptions } from './summary';
+import { summarisePython, summariseThroughput, type PythonFigures, type ThroughputSection } from './throughput';
+
+/** The engine's automatic split, and one that gives decoding a core of its own. */
+export function defaultSplits(config: Pick<AppConfig, 'threads' | 'decodeThreads'>, cores = availableCores()): Split[] {
+  const splits: Split[] = [{ threads: config.threads, decodeThreads: decodeThreadsFor(config, cores) }];
+  if (cores >= 2 && config.threads === 0) splits.push({ threads: cores - 1, decodeThreads: 1 });
+  return splits;
+}
+
+/** `count` photos of the folder upscaled to 4032x3024 (a 12-megapixel camera's size), as JPEG quality 90. */
+async function cameraFolder(config: AppConfig, folder: string, workDir: string, count: number): Promise<string> {
+  const target = path.join(workDir, 'camera-4032x3024');
+  fs.mkdirSync(target, { recursive: true });
+  const scan = await scanImages(folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden });
+  for (const [i, file] of scan.files.slice(0, count).entries()) {
+    await sharp(file.path).resize(4032, 3024, { fit: 'fill' }).jpeg({ quality: 90 }).toFile(path.join(target, `camera-${String(i).padStart(3, '0')}.jpg`));
+  }
+  return target;
+}
+
+export async function runThroughput(
+  config: AppConfig,
+  options: BenchOptions,
+  folder: string,
+  workDir: string,
+  handlers: WorkerHandlers,
+  log: (text: string) => void,
+): Promise<ThroughputSection[]> {
+  const local = path.isAbsolute(config.model);
+  const env: PythonEnv = !options.python
+    ? { ok: false, note: 'skipped (--no-python)' }
+    : local
+      ? pythonEnv(log)
+      : { ok: false, note: 'skipped: it needs a local model folder (SIS_MODEL=<folder>)' };
+  const notes: string[] = [];
+  if (!env.ok) notes.push(env.note);
+  if (local && options.dtypes.some((dtype) => dtype === 'int8' || dtype === 'q8')) {
+    const note = quantizeModel(env, config.model, log);
+    if (note) notes.push(note);
+  }
+  const splits = options.splits.length > 0 ? options.splits : defaultSplits(config);
+  const runs: { label: string; folder: string; dtypes: ModelDtype[]; splits: Split[] }[] = [{ label: options.folder, folder, dtypes: options.dtypes, splits }];
+  if (options.cameraPhotos > 0) {
+    log(`Making ${options.cameraPhotos} camera-size photos (4032x3024)`);
+    const camera = await cameraFolder(config, folder, workDir, options.cameraPhotos);
+    runs.push({ label: `${options.cameraPhotos} photos upscaled to 4032x3024`, folder: camera, dtypes: options.dtypes.filter((d) => d === 'fp32' || d === 'int8'), splits: [splits[0]!] });
+  }
+  const sections: ThroughputSection[] = [];
+  for (const run of runs) {
+    log(`Throughput: ${run.label}: ${run.dtypes.join(', ')} x splits ${run.splits.map((s) => `${s.threads || 'default'}/${s.decodeThreads}`).join(', ')}`);
+    const job: ThroughputJob = {
+      config,
+      folder: run.folder,
+      workDir,
+      dtypes: run.dtypes,
+      splits: run.splits,
+      runs: options.runs,
+      warmup: options.warmup,
+      modelOnlyImages: options.modelOnlyImages,
+      cpuSampleImages: options.quick ? 10 : 100,
+    };
+    const result = await runWorker<ThroughputJob, ThroughputResult>(workerScript('throughput'), job, handlers);
+    const python: Partial<Record<ModelDtype, PythonFigures>> = {};
+    if (env.ok) {
+      for (const dtype of new Set(result.entries.map((entry) => entry.dtype))) {
+        log(`  Python reference on ${graphFile('vision_model', dtype)}: ${options.runs} runs`);
+        try {
+          python[dtype] = summarisePython(
+            await runPythonReference(env, { modelDir: config.model, graph: graphFile('vision_model', dtype), folder: run.folder, batch: config.batchSize, runs: options.runs, modelOnlyImages: options.modelOnlyImages }),
+          );
+        } catch (error) {
+          notes.push(`${dtype}: ${(error as Error).message}`);
+        }
+      }
+    }
+    sections.push(summariseThroughput(result, { folder: run.folder, label: run.label, runs: options.runs, batchSize: config.batchSize, python, pythonNote: notes.length > 0 ? notes.join('; ') : undefined }));
+  }
+  return sections;
+}
