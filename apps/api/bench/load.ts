@@ -1,13 +1,15 @@
 /**
- * Load test of the GraphQL API (a benchmark, not a jest test): 20 concurrent clients send `search` queries for
- * 30 s against a real `sis serve` process holding a 500-photo index, then again for 30 s while reindexes run
- * (every indexed file is touched and re-embedded, over and over), and reports requests/s, latency percentiles and
- * errors. Zero errors is the bar: the exit code is 1 when there was any (non-2xx, GraphQL error in a 200 response,
+ * Load test of the GraphQL API (a benchmark, not a jest test), three phases against a real `sis serve` process
+ * holding a 500-photo index: 20 concurrent clients send `search` queries for 30 s; then reindexes run alone for
+ * 30 s (every indexed file is touched and re-embedded, over and over); then both at once for 30 s. It reports
+ * requests/s, latency percentiles and errors of the searches, the indexing rate (images/s) alone and under load,
+ * and the share of its solo rate the indexer kept (the server's SIS_INDEXING_SHARE guarantees it a share of model
+ * time while searches compete). Zero errors is the bar: the exit code is 1 when there was any (non-2xx, GraphQL error in a 200 response,
  * timeout, connection error, failed reindex job, error logged by the server, server not healthy or not stopping
  * cleanly).
  *
- *   pnpm --filter api load                       # full run: 500 photos, 2 x 30 s, tiny test model
- *   pnpm --filter api load -- --quick            # CI: 100 photos, 2 x 5 s
+ *   pnpm --filter api load                       # full run: 500 photos, 3 x 30 s, tiny test model
+ *   pnpm --filter api load -- --quick            # CI: 100 photos, 3 x 5 s
  *   pnpm --filter api load -- --model full       # the full-size CLIP ViT-B/32 (.cache/models/clip-vit-b32-random)
  *
  * The server is the built CLI (dist/cli.js serve) in its own process, on a free port of 127.0.0.1, with a
@@ -20,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import autocannon from 'autocannon';
+import { seededRandom } from '@sis/core';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
 const cliPath = path.resolve(__dirname, '../cli.js');
@@ -140,17 +143,6 @@ function log(message: string): void {
   process.stderr.write(`[load] ${message}\n`);
 }
 
-/** mulberry32: a small seeded generator, so that a run's queries can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FALLBACK_QUERIES = [
   'a dog running in snow',
@@ -179,7 +171,7 @@ const K_CHOICES = [1, 5, 12, 12, 12, 24, 50];
 
 /** Request bodies: a caption, a k, and now and then a minScore (varied, reproducible from the seed). */
 function queryBodies(queries: string[], seed: number): () => string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return () => {
     const q = queries[Math.floor(next() * queries.length)]!;
     const k = K_CHOICES[Math.floor(next() * K_CHOICES.length)]!;
@@ -345,6 +337,10 @@ interface ReindexLoop {
   jobs: Job[];
   failures: string[];
   embedded: number;
+  /** Wall time from the first job's start to the last job's end, in seconds. */
+  seconds: number;
+  /** embedded / seconds */
+  imagesPerSecond: number;
 }
 
 /**
@@ -352,8 +348,9 @@ interface ReindexLoop {
  * through the API, waiting for each job. When stopped, cancels the job in flight (exercising cancelReindex).
  */
 async function reindexLoop(url: string, photos: string, stopped: () => boolean): Promise<ReindexLoop> {
-  const loop: ReindexLoop = { jobs: [], failures: [], embedded: 0 };
+  const loop: ReindexLoop = { jobs: [], failures: [], embedded: 0, seconds: 0, imagesPerSecond: 0 };
   const files = fs.readdirSync(photos).map((name) => path.join(photos, name));
+  const startedAt = performance.now();
   try {
     for (let round = 1; !stopped(); round++) {
       const mtime = new Date(Date.now() + round * 1000);
@@ -374,6 +371,8 @@ async function reindexLoop(url: string, photos: string, stopped: () => boolean):
     // Recorded, never thrown: this promise is awaited only after the load phase.
     loop.failures.push(`reindex loop: ${error instanceof Error ? error.message : String(error)}`);
   }
+  loop.seconds = (performance.now() - startedAt) / 1000;
+  loop.imagesPerSecond = loop.seconds > 0 ? loop.embedded / loop.seconds : 0;
   return loop;
 }
 
@@ -410,6 +409,25 @@ function table(results: PhaseResult[]): string {
   return [line(header), `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+interface Summary {
+  search: Record<'alone' | 'together', { p50: number; p99: number; requestsPerSecond: number }>;
+  indexing: { alone: number; together: number; keptShare: number };
+}
+
+/** The figures the issue asks for: search p50/p99 and indexing images/s, each alone and together. */
+function summaryOf(results: PhaseResult[], alone: ReindexLoop | undefined, together: ReindexLoop | undefined): Summary {
+  const search = (phase: string) => {
+    const r = results.find((result) => result.phase === phase);
+    return { p50: r?.latencyMs.p50 ?? Number.NaN, p99: r?.latencyMs.p99 ?? Number.NaN, requestsPerSecond: r?.requestsPerSecond ?? Number.NaN };
+  };
+  const indexingAlone = alone?.imagesPerSecond ?? Number.NaN;
+  const indexingTogether = together?.imagesPerSecond ?? Number.NaN;
+  return {
+    search: { alone: search('search'), together: search('search + reindex') },
+    indexing: { alone: indexingAlone, together: indexingTogether, keptShare: indexingTogether / indexingAlone },
+  };
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} not found: build first (pnpm exec turbo run build)`);
@@ -425,6 +443,7 @@ async function main(): Promise<number> {
   let server: Server | undefined;
   const results: PhaseResult[] = [];
   let loop: ReindexLoop | undefined;
+  let loopAlone: ReindexLoop | undefined;
   let initial: Job | undefined;
   let exitCode: number | string | null = null;
   const started = performance.now();
@@ -448,7 +467,16 @@ async function main(): Promise<number> {
     log(`phase 1: search only, ${options.duration} s`);
     results.push(await runPhase('search', server.url, options, nextBody));
 
-    log(`phase 2: search while reindexing (every photo touched and re-embedded, in a loop), ${options.duration} s`);
+    log(`phase 2: reindex alone (every photo touched and re-embedded, in a loop), ${options.duration} s`);
+    let stopAlone = false;
+    const alone = reindexLoop(server.url, photos, () => stopAlone);
+    await new Promise((resolve) => setTimeout(resolve, options.duration * 1000));
+    stopAlone = true;
+    loopAlone = await alone;
+    problems.push(...loopAlone.failures.map((failure) => `reindex alone: ${failure}`));
+    log(`reindex alone: ${loopAlone.jobs.length} jobs, ${loopAlone.embedded} images re-embedded in ${fmt(loopAlone.seconds, 1)} s (${fmt(loopAlone.imagesPerSecond, 1)} images/s)`);
+
+    log(`phase 3: search while reindexing, ${options.duration} s`);
     let stop = false;
     const reindexing = reindexLoop(server.url, photos, () => stop);
     // Let the first job start before measuring, so that the whole phase runs alongside a reindex.
@@ -461,8 +489,8 @@ async function main(): Promise<number> {
     loop = await reindexing;
     const finished = loop.jobs.filter((job) => job.state === 'SUCCEEDED').length;
     log(
-      `reindex during phase 2: ${loop.jobs.length} jobs (${finished} succeeded, ${loop.jobs.filter((j) => j.state === 'CANCELLED').length} cancelled at the end), ` +
-        `${loop.embedded} images re-embedded`,
+      `reindex during phase 3: ${loop.jobs.length} jobs (${finished} succeeded, ${loop.jobs.filter((j) => j.state === 'CANCELLED').length} cancelled at the end), ` +
+        `${loop.embedded} images re-embedded in ${fmt(loop.seconds, 1)} s (${fmt(loop.imagesPerSecond, 1)} images/s)`,
     );
     problems.push(...loop.failures);
 
@@ -494,7 +522,10 @@ async function main(): Promise<number> {
     durationPerPhaseS: options.duration,
     initialReindex: initial && { seconds: initial.elapsedMs / 1000, imagesPerSecond: initial.imagesPerSecond },
     phases: results,
-    reindexDuringLoad: loop && { jobs: loop.jobs.map(({ id, state, embedded, imagesPerSecond, elapsedMs }) => ({ id, state, embedded, imagesPerSecond, elapsedMs })), embedded: loop.embedded },
+    indexingShareSetting: process.env.SIS_INDEXING_SHARE ?? 'default',
+    summary: summaryOf(results, loopAlone, loop),
+    reindexAlone: loopAlone && { jobs: loopAlone.jobs.map(({ id, state, embedded, imagesPerSecond, elapsedMs }) => ({ id, state, embedded, imagesPerSecond, elapsedMs })), embedded: loopAlone.embedded, seconds: loopAlone.seconds, imagesPerSecond: loopAlone.imagesPerSecond },
+    reindexDuringLoad: loop && { seconds: loop.seconds, imagesPerSecond: loop.imagesPerSecond, jobs: loop.jobs.map(({ id, state, embedded, imagesPerSecond, elapsedMs }) => ({ id, state, embedded, imagesPerSecond, elapsedMs })), embedded: loop.embedded },
     serverExitCode: exitCode,
     serverErrorLogs: server?.errorLogs.count ?? 0,
     problems,
@@ -514,8 +545,17 @@ async function main(): Promise<number> {
   }
   if (loop) {
     const jobs = loop.jobs.map((job) => `${job.state.toLowerCase()} ${job.embedded}${job.state === 'SUCCEEDED' ? ` at ${fmt(job.imagesPerSecond, 1)}/s` : ''}`);
-    out.push(`reindex jobs during phase 2: ${jobs.join(', ')} (${loop.embedded} images re-embedded)`);
+    out.push(`reindex jobs during phase 3: ${jobs.join(', ')} (${loop.embedded} images re-embedded)`);
   }
+  const summary = report.summary;
+  out.push(
+    `\nsearch p50/p99 ms: alone ${fmt(summary.search.alone.p50)}/${fmt(summary.search.alone.p99)}, while reindexing ${fmt(summary.search.together.p50)}/${fmt(summary.search.together.p99)}` +
+      ` (req/s ${fmt(summary.search.alone.requestsPerSecond, 1)} -> ${fmt(summary.search.together.requestsPerSecond, 1)})`,
+  );
+  out.push(
+    `indexing images/s: alone ${fmt(summary.indexing.alone, 1)}, while searching ${fmt(summary.indexing.together, 1)}` +
+      ` (${fmt(summary.indexing.keptShare * 100)}% of its solo rate; SIS_INDEXING_SHARE ${report.indexingShareSetting})`,
+  );
   for (const problem of problems) out.push(`PROBLEM: ${problem}`);
   out.push(report.passed ? `PASS: 0 errors in ${results.reduce((s, r) => s + r.requests, 0)} requests` : `FAIL: ${errors} request errors, ${problems.length} other problems`);
   process.stdout.write(`${out.join('\n')}\n`);

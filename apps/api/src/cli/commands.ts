@@ -23,6 +23,20 @@ export function parsePort(value: string): number {
   return port;
 }
 
+/**
+ * Closes the engine (a writer saves the index then). When the command has already failed, an error from closing,
+ * e.g. no room to save the index on the disk that just filled up, is printed as a note and does not replace the
+ * first error, which says what happened to the data.
+ */
+function closeAfter(engine: { close(): void }, failure: unknown, stderr: NodeJS.WriteStream): void {
+  try {
+    engine.close();
+  } catch (error) {
+    if (failure === undefined) throw error;
+    stderr.write(`note: ${(error as Error).message}\n`);
+  }
+}
+
 export function registerCommands(program: Command, out: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): void {
   program
     .command('reindex')
@@ -38,16 +52,20 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      let failure: unknown;
       try {
         const summary = await engine.indexer!.reindex(root, { onProgress: bar.update, signal: stop.signal });
         bar.stop();
         out.stdout.write(`${formatReindexSummary(summary)}\n`);
         if (summary.cancelled) process.exitCode = 130;
+      } catch (error) {
+        failure = error;
+        throw error;
       } finally {
         bar.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        engine.close();
+        closeAfter(engine, failure, out.stderr);
       }
     });
 

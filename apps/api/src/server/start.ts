@@ -44,7 +44,12 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   // Before the engine opens: a bind beyond loopback without a token refuses to start at once.
   const settings = loadServerSettings(options.env ?? process.env);
   const access = resolveAccessToken({ host: config.host, dataDir: config.dataDir, envToken: settings.apiToken, newToken: options.newToken });
-  const engine = await openEngine(config, { writable: true });
+  // With SIS_CATALOGUE_URL this process is one of any number of replicas: it follows the others' commits.
+  const engine = await openEngine(config, {
+    writable: true,
+    followChanges: true,
+    onFollowError: (error) => logger.warn({ err: error }, 'following the catalogue: will retry'),
+  });
   let server: ApiServer;
   let url: string;
   const webDir = chooseWebDir(config, options.env);
@@ -63,29 +68,6 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   if (config.webDir !== '' && !fs.existsSync(path.join(config.webDir, 'index.html'))) {
     logger.warn({ webDir: config.webDir }, 'SIS_WEB_DIR has no index.html: not serving a web app');
   }
-  logger.info(
-    {
-      url,
-      graphql: `${url}/graphql`,
-      webApp: webDir ?? null,
-      dataDir: config.dataDir,
-      model: engine.embedder.modelName,
-      images: engine.library.count(),
-      allowedRoots: effectiveAllowedRoots(config),
-      accessToken: access ? (access.source === 'env' ? 'SIS_API_TOKEN' : 'token file') : 'none (loopback only)',
-      allowedHosts: settings.allowedHosts,
-      startupMs: Math.round(performance.now() - startedAt),
-    },
-    'server listening',
-  );
-
-  if (access?.createdFile) {
-    // Printed once, not logged: log files outlive the moment.
-    (options.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(
-      `New access token (saved in ${access.createdFile}; this is the only time it is shown): ${access.token}`,
-    );
-  }
-
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -119,6 +101,29 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+  }
+  // Logged once the signal handlers are in place: whoever waits for this line may send SIGINT/SIGTERM at once.
+  logger.info(
+    {
+      url,
+      graphql: `${url}/graphql`,
+      webApp: webDir ?? null,
+      dataDir: config.dataDir,
+      model: engine.embedder.modelName,
+      images: engine.library.count(),
+      allowedRoots: effectiveAllowedRoots(config),
+      accessToken: access ? (access.source === 'env' ? 'SIS_API_TOKEN' : 'token file') : 'none (loopback only)',
+      allowedHosts: settings.allowedHosts,
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    'server listening',
+  );
+
+  if (access?.createdFile) {
+    // Printed once, not logged: log files outlive the moment.
+    (options.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      `New access token (saved in ${access.createdFile}; this is the only time it is shown): ${access.token}`,
+    );
   }
   return { url, server, engine, stop };
 }

@@ -185,6 +185,26 @@ describe('the playground, CORS, host check and error hygiene', () => {
     expect(await root.json()).toMatchObject({ graphql: '/graphql' });
   });
 
+  it('refuses what a cross-site page can send without a preflight (CSRF): GET and simple POSTs, mutations above all', async () => {
+    const mutation = `mutation { reindex(dir: ${JSON.stringify(server.photos)}) { id } }`;
+    const csrf = /potential Cross-Site Request Forgery/;
+    // A GET without the preflight header: what an <img src> or a link can do.
+    const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent(mutation)}`, { headers: { accept: 'application/json' } });
+    expect(get.status).toBe(400);
+    expect(await get.text()).toMatch(csrf);
+    // A form POST (text/plain and urlencoded are "simple": no preflight).
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const post = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify({ query: mutation }) });
+      expect(post.status).toBe(400);
+      expect(await post.text()).toMatch(csrf);
+    }
+    // With the preflight header a GET still may not mutate.
+    const preflighted = await fetch(`${server.url}/graphql?query=${encodeURIComponent(mutation)}`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } });
+    expect(preflighted.status).toBe(405);
+    // None of them started a reindex.
+    expect(server.server.jobs.list()).toEqual([]);
+  });
+
   it('allows the web app dev server origin (CORS) and no other', async () => {
     const preflight = (origin: string) =>
       fetch(`${server.url}/graphql`, {

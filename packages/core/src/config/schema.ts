@@ -100,6 +100,8 @@ export const configSchema = z.object({
   checkpointImages: positiveInt(1_000_000),
   /** ...and at least this often, in seconds. */
   checkpointSeconds: positiveInt(86_400),
+  /** Share of model (inference) time a reindex is guaranteed while searches compete for it, from 0 to 1. */
+  indexingShare: z.coerce.number({ error: 'must be a number' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' }),
   /** Largest k a search may ask for. */
   maxResults: positiveInt(10_000),
   /** Address the API server listens on: loopback only unless set otherwise. */
@@ -135,6 +137,11 @@ export const configSchema = z.object({
   memoryBudgetMb: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }),
   /** Search parameters replacing the tuned ones, e.g. nprobe=32 (IVF) or efSearch=128 (HNSW); empty: tuned. */
   indexSearchParams: searchParams,
+  /** postgres://user:password@host:port/database?sslmode=... keeps the catalogue in PostgreSQL; empty: SQLite in dataDir. */
+  catalogueUrl: z
+    .string()
+    .trim()
+    .refine((url) => url === '' || /^postgres(ql)?:\/\//.test(url), { error: 'must be empty or a postgres:// URL' }),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -157,6 +164,7 @@ export const defaultConfig: AppConfig = {
   followSymlinks: false,
   checkpointImages: 256,
   checkpointSeconds: 30,
+  indexingShare: 0.25,
   maxResults: 1000,
   host: '127.0.0.1',
   port: 4000,
@@ -170,6 +178,7 @@ export const defaultConfig: AppConfig = {
   targetRecall: 0.95,
   memoryBudgetMb: 0,
   indexSearchParams: {},
+  catalogueUrl: '',
 };
 
 /** The environment variable behind each setting: scripts rely on these names. */
@@ -190,6 +199,7 @@ export const envNames: Record<ConfigKey, string> = {
   followSymlinks: 'SIS_FOLLOW_SYMLINKS',
   checkpointImages: 'SIS_CHECKPOINT_IMAGES',
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
+  indexingShare: 'SIS_INDEXING_SHARE',
   maxResults: 'SIS_MAX_RESULTS',
   host: 'SIS_HOST',
   port: 'SIS_PORT',
@@ -203,6 +213,7 @@ export const envNames: Record<ConfigKey, string> = {
   targetRecall: 'SIS_TARGET_RECALL',
   memoryBudgetMb: 'SIS_MEMORY_BUDGET_MB',
   indexSearchParams: 'SIS_INDEX_SEARCH_PARAMS',
+  catalogueUrl: 'SIS_CATALOGUE_URL',
 };
 
 /** The folders the API may index: allowedRoots, or the image folder when none are listed. */

@@ -29,6 +29,14 @@ export interface Embedder {
   embedPixels(pixelValues: Float32Array[]): Promise<Float32Array[]>;
 }
 
+/** A loaded model as the apps use it: embedding, plus loading up front and showing what the text tower sees. */
+export interface ModelEmbedder extends Embedder {
+  /** The token ids the text tower sees for one text. */
+  tokenize(text: string): Promise<number[]>;
+  /** Loads both towers now (a server does this at start rather than on the first request). */
+  warmUp(): Promise<void>;
+}
+
 export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' | 'device' | 'threads'> &
   Partial<Pick<AppConfig, 'dtype' | 'dtypeVision' | 'dtypeText'>> & {
     /**
@@ -39,7 +47,7 @@ export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' |
   };
 
 /** CLIP text and vision towers via transformers.js on onnxruntime-node; each tower loads once, on first use. */
-export class ClipEmbedder implements Embedder {
+export class ClipEmbedder implements ModelEmbedder {
   private textTower?: Promise<{ tokenizer: ClipTokenizer; model: PreTrainedModel }>;
   private visionTower?: Promise<PreTrainedModel>;
 

@@ -1,4 +1,4 @@
-export { ClipEmbedder, type Embedder, type EmbedderSettings } from './clipEmbedder';
+export { ClipEmbedder, type Embedder, type EmbedderSettings, type ModelEmbedder } from './clipEmbedder';
 export { resolveModelSource, modelLoadError, ModelNotFoundError, type ModelSource } from './modelSource';
 export { MODEL_DTYPES, DTYPE_FILE_SUFFIX, graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
 export { availableCores, ortSessionOptions, type SessionTuning, type SessionUse } from './sessionOptions';

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,25 @@ import { assertScannableRoot, scanImages, ScanRootError } from '../../src/indexi
 import { planReindex, type KnownFile } from '../../src/indexing/plan';
 
 const options = { extensions: ['.jpg', '.png'], includeHidden: false };
+
+/**
+ * Root reads every folder, so as root (CI runs as root) the scan runs in a child process as the unprivileged user
+ * nobody, with the built module (dist/), which must see the folder as unreadable for the test to mean anything.
+ */
+function scanAsNobody(root: string): Awaited<ReturnType<typeof scanImages>> {
+  const built = path.resolve(__dirname, '../../dist/indexing/scan.js');
+  if (!fs.existsSync(built)) throw new Error(`${built} is missing: build packages/core first (pnpm exec turbo run build)`);
+  fs.chmodSync(root, 0o755);
+  const script = `
+    const fs = require('node:fs');
+    let denied = false;
+    try { fs.readdirSync(process.argv[1] + '/locked'); } catch (error) { denied = error.code === 'EACCES'; }
+    if (!denied) { console.error('nobody can read the locked folder: nothing to observe'); process.exit(3); }
+    require(process.argv[2]).scanImages(process.argv[1], JSON.parse(process.argv[3])).then((result) => console.log(JSON.stringify(result)));`;
+  const child = spawnSync(process.execPath, ['-e', script, root, built, JSON.stringify(options)], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`scan as nobody exited with ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout) as Awaited<ReturnType<typeof scanImages>>;
+}
 
 function touch(file: string, content = 'x'): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -52,12 +72,13 @@ describe('scanImages', () => {
   });
 
   it('reports an unreadable subfolder as a problem instead of failing', async () => {
-    if (process.getuid?.() === 0) return; // root reads everything: nothing to observe
     touch(path.join(root, 'locked/a.jpg'));
+    touch(path.join(root, 'open/b.jpg'));
     fs.chmodSync(path.join(root, 'locked'), 0o000);
     try {
-      const { problems } = await scanImages(root, options);
-      expect(problems).toEqual([expect.objectContaining({ reason: 'unreadable' })]);
+      const { files, problems } = process.getuid?.() === 0 ? scanAsNobody(root) : await scanImages(root, options);
+      expect(files.map((file) => path.relative(root, file.path))).toEqual(['open/b.jpg']);
+      expect(problems).toEqual([expect.objectContaining({ path: path.join(root, 'locked'), reason: 'unreadable' })]);
     } finally {
       fs.chmodSync(path.join(root, 'locked'), 0o755);
     }
