@@ -1,4 +1,5 @@
-export { ClipEmbedder, type Embedder, type EmbedderSettings } from './clipEmbedder';
+export { ClipEmbedder, ModelEmbedder, type Embedder, type EmbedderSettings } from './modelEmbedder';
+export { SUPPORTED_MODEL_TYPES, UnsupportedModelError, modelFamilyOf, type ModelFamily, type ModelFamilyName } from './modelFamily';
 export { resolveModelSource, modelLoadError, ModelNotFoundError, type ModelSource } from './modelSource';
 export { MODEL_DTYPES, DTYPE_FILE_SUFFIX, graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
 export { availableCores, ortSessionOptions, type SessionTuning, type SessionUse } from './sessionOptions';
