@@ -23,11 +23,11 @@ export async function naiveReindex(
   folder: string,
   library: ImageLibrary,
   embedder: Embedder,
-  config: Pick<AppConfig, 'imageExtensions' | 'includeHidden' | 'maxPixels' | 'checkpointImages'>,
+  config: Pick<AppConfig, 'imageExtensions' | 'includeHidden' | 'followSymlinks' | 'maxPixels' | 'checkpointImages'>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<NaiveSummary> {
   const start = performance.now();
-  const scan = await scanImages(path.resolve(folder), { extensions: config.imageExtensions, includeHidden: config.includeHidden });
+  const scan = await scanImages(path.resolve(folder), { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
   const timings = { scanMs: performance.now() - start, decodeMs: 0, inferenceMs: 0, writeMs: 0 };
   let pending: LibraryChanges = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
   const write = () => {

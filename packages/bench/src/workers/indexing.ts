@@ -158,7 +158,7 @@ async function main(job: IndexingJob, reporter: WorkerReporter): Promise<Indexin
   const prepare: Prepare = (source, spec) => prepareClipImage(source, spec, limits);
 
   // Distinct real images for the model-only measurement (the model's cost does not depend on the pixels).
-  const scan = await scanImages(job.folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden });
+  const scan = await scanImages(job.folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
   const batchSize = config.batchSize;
   const batches: Float32Array[][] = [];
   for (let i = 0; i + batchSize <= scan.files.length && batches.length < 4; i += batchSize) {
