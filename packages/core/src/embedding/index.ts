@@ -4,3 +4,13 @@ export { resolveModelSource, modelLoadError, ModelNotFoundError, type ModelSourc
 export { MODEL_DTYPES, DTYPE_FILE_SUFFIX, graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
 export { availableCores, ortSessionOptions, type SessionTuning, type SessionUse } from './sessionOptions';
 export { cosine, normalizeInPlace } from './vectors';
+export {
+  DEFAULT_MODEL_ID,
+  FAMILY_SCORE_SCALES,
+  RECOMMENDED_MODELS,
+  downloadMb,
+  recommendedModel,
+  scoreScaleOf,
+  type RecommendedModel,
+  type ScoreScale,
+} from './registry';
