@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import autocannon from 'autocannon';
+import { seededRandom } from '@sis/core';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
 const cliPath = path.resolve(__dirname, '../cli.js');
@@ -142,17 +143,6 @@ function log(message: string): void {
   process.stderr.write(`[load] ${message}\n`);
 }
 
-/** mulberry32: a small seeded generator, so that a run's queries can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FALLBACK_QUERIES = [
   'a dog running in snow',
@@ -181,7 +171,7 @@ const K_CHOICES = [1, 5, 12, 12, 12, 24, 50];
 
 /** Request bodies: a caption, a k, and now and then a minScore (varied, reproducible from the seed). */
 function queryBodies(queries: string[], seed: number): () => string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return () => {
     const q = queries[Math.floor(next() * queries.length)]!;
     const k = K_CHOICES[Math.floor(next() * K_CHOICES.length)]!;

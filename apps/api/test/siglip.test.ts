@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelEmbedder, cosine, defaultConfig, prepareClipImage } from '@sis/core';
+import { TransformersEmbedder, cosine, defaultConfig, prepareClipImage } from '@sis/core';
 import { copyPhotos, runCli, sharedDir, tinyModelDir } from './helpers/cli';
 
 const siglipModelDir = path.join(sharedDir, 'models/siglip-tiny-random');
@@ -35,7 +35,7 @@ describe('sis with a SigLIP model (siglip-tiny-random)', () => {
     const results = JSON.parse(run.stdout) as { path: string; score: number }[];
     expect(results.map((result) => result.path).sort()).toEqual([...photos].sort());
     // The same scores, computed here through the engine's embedder without the CLI, index or store.
-    const embedder = await ModelEmbedder.load({ model: siglipModelDir, offline: true, dataDir: path.join(work, 'data'), device: 'cpu', threads: 0 });
+    const embedder = await TransformersEmbedder.load({ model: siglipModelDir, offline: true, dataDir: path.join(work, 'data'), device: 'cpu', threads: 0 });
     const [text] = await embedder.embedTexts([query]);
     for (const result of results) {
       const prepared = await prepareClipImage(result.path, embedder.preprocess, { maxPixels: defaultConfig.maxPixels });

@@ -6,11 +6,9 @@
  * with the same checkpoint cadence, so the comparison isolates the pipeline itself.
  */
 import path from 'node:path';
-import { scanImages, type AppConfig, type Embedder, type ImageLibrary, type LibraryChanges } from '@sis/core';
-// Not part of @sis/core's public API: the full-size decode and the preprocessing step on their own
-// (prepareClipImage always pre-reduces very large JPEGs, which the naive pipeline must not).
-import { toClipPixelValues } from '@sis/core/dist/image/clipPreprocess';
-import { decodeImage } from '@sis/core/dist/image/decode';
+import { decodeImage, scanImages, toClipPixelValues, type AppConfig, type Embedder, type ImageLibrary, type LibraryChanges } from '@sis/core';
+// The full-size decode and the preprocessing step on their own (prepareClipImage always pre-reduces very
+// large JPEGs, which the naive pipeline must not).
 
 export interface NaiveSummary {
   embedded: number;
@@ -62,7 +60,7 @@ export async function naiveReindex(
   }
   write();
   const saveStart = performance.now();
-  library.saveIndex();
+  library.checkpoint();
   library.recordReindex();
   timings.writeMs += performance.now() - saveStart;
   return { embedded, skipped, elapsedMs: performance.now() - start, timings };

@@ -4,17 +4,9 @@
  * around a common direction as CLIP image embeddings are (they occupy a narrow cone, not the sphere).
  */
 
-/** mulberry32: a small, fast, seedable 32-bit PRNG; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@sis/core';
+
+export { seededRandom };
 
 /** Standard normal samples (Box-Muller, both outputs used). */
 export function gaussian(random: () => number): () => number {

@@ -1,25 +1,38 @@
+import path from 'node:path';
 import type { AppConfig } from './config';
-import { ClipEmbedder } from './embedding';
+import { ClipEmbedder, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { InferenceScheduler, scheduledEmbedder } from './inference';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings } from './indexing';
 import { Searcher } from './search';
-import { ImageLibrary, type IndexSettings } from './store';
+import { ChangeFollower, ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
-/** The engine wired together for one data directory and one model: what the apps talk to. */
+/** The engine wired together for one catalogue and one model: what the apps talk to. */
 export interface Engine {
   readonly config: AppConfig;
-  readonly embedder: ClipEmbedder;
-  readonly library: ImageLibrary;
+  readonly embedder: ModelEmbedder;
+  /** The catalogue and its search index: SQLite in dataDir, or PostgreSQL when catalogueUrl is set. */
+  readonly library: ImageStore;
   readonly searcher: Searcher;
-  /** Present only when opened writable (holding the data directory's writer lock). */
+  /** Present only when opened writable (holding the data directory's writer lock, with SQLite). */
   readonly indexer: Indexer | undefined;
   close(): void;
 }
 
-export async function openEngine(config: AppConfig, options: { writable: boolean }): Promise<Engine> {
+export interface OpenEngineOptions {
+  writable: boolean;
+  /**
+   * With a PostgreSQL catalogue: follow other processes' commits (LISTEN/NOTIFY, and a poll every
+   * `followPollMs`, default 1000), so that this process searches what any of them indexed. What `sis serve` does.
+   */
+  followChanges?: boolean;
+  followPollMs?: number;
+  onFollowError?: (error: unknown) => void;
+}
+
+export async function openEngine(config: AppConfig, options: OpenEngineOptions): Promise<Engine> {
   const embedder = await ClipEmbedder.load(config);
-  const library = ImageLibrary.open(config.dataDir, {
+  const library = openStore(config, {
     modelName: embedder.modelName,
     dimension: embedder.dimension,
     precision: embedder.precision,
@@ -43,11 +56,30 @@ export async function openEngine(config: AppConfig, options: { writable: boolean
         indexerSettingsOf(config, decodeThreads * DECODE_REQUESTS_PER_THREAD),
       )
     : undefined;
+  const follower =
+    options.followChanges && config.catalogueUrl !== ''
+      ? ChangeFollower.start(library, {
+          url: config.catalogueUrl,
+          ...(options.followPollMs !== undefined ? { pollMs: options.followPollMs } : {}),
+          ...(options.onFollowError ? { onError: options.onFollowError } : {}),
+        })
+      : undefined;
   const close = () => {
+    follower?.stop();
     void pool?.close();
     library.close();
   };
   return { config, embedder, library, searcher, indexer, close };
+}
+
+/**
+ * The store a configuration names: the embedded SQLite library in dataDir, or, with catalogueUrl, the
+ * PostgreSQL catalogue (dataDir then holds this process's index files, a cache).
+ */
+export function openStore(config: Pick<AppConfig, 'dataDir' | 'catalogueUrl'>, options: OpenLibraryOptions): ImageStore {
+  if (config.catalogueUrl === '') return ImageLibrary.open(config.dataDir, options);
+  const catalogue = PostgresCatalogue.connect(config.catalogueUrl, { writable: options.writable });
+  return ImageLibrary.openCatalogue(catalogue, path.join(config.dataDir, 'postgres-index'), options);
 }
 
 /** The indexer settings of a configuration, with `decodeConcurrency` images decoding at once (the decode pool's capacity). */

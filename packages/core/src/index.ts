@@ -6,4 +6,5 @@ export * from './inference';
 export * from './jobs';
 export * from './search';
 export * from './store';
-export { openEngine, indexSettingsOf, indexerSettingsOf, type Engine } from './engine';
+export { seededRandom } from './random';
+export { openEngine, openStore, indexSettingsOf, indexerSettingsOf, type Engine, type OpenEngineOptions } from './engine';

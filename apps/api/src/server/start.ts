@@ -44,7 +44,12 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   // Before the engine opens: a bind beyond loopback without a token refuses to start at once.
   const settings = loadServerSettings(options.env ?? process.env);
   const access = resolveAccessToken({ host: config.host, dataDir: config.dataDir, envToken: settings.apiToken, newToken: options.newToken });
-  const engine = await openEngine(config, { writable: true });
+  // With SIS_CATALOGUE_URL this process is one of any number of replicas: it follows the others' commits.
+  const engine = await openEngine(config, {
+    writable: true,
+    followChanges: true,
+    onFollowError: (error) => logger.warn({ err: error }, 'following the catalogue: will retry'),
+  });
   let server: ApiServer;
   let url: string;
   const webDir = chooseWebDir(config, options.env);

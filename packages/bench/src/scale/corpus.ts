@@ -19,6 +19,8 @@
  * (among a million) about 0.85: the scale run reports the measured values next to its results.
  */
 
+import { seededRandom } from '@sis/core';
+
 export interface CorpusOptions {
   dimension: number;
   seed: number;
@@ -33,17 +35,6 @@ export interface CorpusOptions {
 
 export const DEFAULT_WEIGHTS: [number, number, number, number, number] = [0.35, 0.2, 0.15, 0.2, 0.1];
 
-/** mulberry32. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples (Box-Muller, both outputs used). */
 function gaussian(random: () => number): () => number {

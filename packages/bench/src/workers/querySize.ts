@@ -116,11 +116,11 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
     }
     // Past 200k vectors the engine replaces the flat index with an approximate one, built in the background
     // (store/indexPlan.ts): wait for it, so that the queries below time the index this size really gets.
-    await library.whenIndexReady();
+    await library.settled();
     const buildMs = performance.now() - buildStart;
     const rssAfterBuildBytes = process.memoryUsage.rss();
     const saveStart = performance.now();
-    library.saveIndex();
+    library.checkpoint();
     const saveMs = performance.now() - saveStart;
     const vectors = library.count();
     const { type, choice, searchParams, measuredRecall, memoryBytes } = library.stats().index;

@@ -137,6 +137,11 @@ export const configSchema = z.object({
   memoryBudgetMb: z.coerce.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }),
   /** Search parameters replacing the tuned ones, e.g. nprobe=32 (IVF) or efSearch=128 (HNSW); empty: tuned. */
   indexSearchParams: searchParams,
+  /** postgres://user:password@host:port/database?sslmode=... keeps the catalogue in PostgreSQL; empty: SQLite in dataDir. */
+  catalogueUrl: z
+    .string()
+    .trim()
+    .refine((url) => url === '' || /^postgres(ql)?:\/\//.test(url), { error: 'must be empty or a postgres:// URL' }),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -173,6 +178,7 @@ export const defaultConfig: AppConfig = {
   targetRecall: 0.95,
   memoryBudgetMb: 0,
   indexSearchParams: {},
+  catalogueUrl: '',
 };
 
 /** The environment variable behind each setting: scripts rely on these names. */
@@ -207,6 +213,7 @@ export const envNames: Record<ConfigKey, string> = {
   targetRecall: 'SIS_TARGET_RECALL',
   memoryBudgetMb: 'SIS_MEMORY_BUDGET_MB',
   indexSearchParams: 'SIS_INDEX_SEARCH_PARAMS',
+  catalogueUrl: 'SIS_CATALOGUE_URL',
 };
 
 /** The folders the API may index: allowedRoots, or the image folder when none are listed. */

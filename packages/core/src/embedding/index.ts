@@ -1,4 +1,4 @@
-export { ClipEmbedder, ModelEmbedder, type Embedder, type EmbedderSettings } from './modelEmbedder';
+export { ClipEmbedder, TransformersEmbedder, type Embedder, type EmbedderSettings, type ModelEmbedder } from './modelEmbedder';
 export { SUPPORTED_MODEL_TYPES, UnsupportedModelError, modelFamilyOf, type ModelFamily, type ModelFamilyName } from './modelFamily';
 export { resolveModelSource, modelLoadError, ModelNotFoundError, type ModelSource } from './modelSource';
 export { MODEL_DTYPES, DTYPE_FILE_SUFFIX, graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';

@@ -22,6 +22,16 @@ export interface Embedder {
   embedPixels(pixelValues: Float32Array[]): Promise<Float32Array[]>;
 }
 
+/** A loaded model as the apps use it: embedding, plus loading up front and showing what the text tower sees. */
+export interface ModelEmbedder extends Embedder {
+  /** 'clip' or 'siglip' (config.json's model_type): scores mean different things per family. */
+  readonly family: ModelFamilyName;
+  /** The token ids the text tower sees for one text. */
+  tokenize(text: string): Promise<number[]>;
+  /** Loads both towers now (a server does this at start rather than on the first request). */
+  warmUp(): Promise<void>;
+}
+
 export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' | 'device' | 'threads'> &
   Partial<Pick<AppConfig, 'dtype' | 'dtypeVision' | 'dtypeText'>> & {
     /**
@@ -35,7 +45,7 @@ export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' |
  * The text and vision towers of a CLIP or SigLIP model (see modelFamily.ts) via transformers.js on
  * onnxruntime-node; each tower loads once, on first use.
  */
-export class ModelEmbedder implements Embedder {
+export class TransformersEmbedder implements ModelEmbedder {
   private textTower?: Promise<{ tokenizer: ModelTokenizer; model: PreTrainedModel }>;
   private visionTower?: Promise<PreTrainedModel>;
 
@@ -65,7 +75,7 @@ export class ModelEmbedder implements Embedder {
   }
 
   /** Reads the model's config and preprocessor (small files); the towers load lazily. */
-  static async load(settings: EmbedderSettings): Promise<ModelEmbedder> {
+  static async load(settings: EmbedderSettings): Promise<TransformersEmbedder> {
     const source = resolveModelSource(settings);
     const towers = towerPrecision({ dtype: settings.dtype ?? 'fp32', dtypeVision: settings.dtypeVision ?? '', dtypeText: settings.dtypeText ?? '' });
     assertGraphFilesExist(source, towers);
@@ -83,7 +93,7 @@ export class ModelEmbedder implements Embedder {
     } catch (error) {
       throw new UnsupportedModelError(`Model ${source.modelName} is not supported: ${(error as Error).message}`);
     }
-    return new ModelEmbedder(source, settings, family, preprocess, towers);
+    return new TransformersEmbedder(source, settings, family, preprocess, towers);
   }
 
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
@@ -206,4 +216,4 @@ function configureTransformers(source: ModelSource): void {
 }
 
 /** The name the engine and the CLIP parity tests have always used. */
-export { ModelEmbedder as ClipEmbedder };
+export { TransformersEmbedder as ClipEmbedder };

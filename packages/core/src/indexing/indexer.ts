@@ -15,12 +15,15 @@ export interface LibraryWriter {
     upsertSkipped: { path: string; size: number; mtimeMs: number; reason: string; message: string }[];
     removePaths: string[];
   }): void;
-  saveIndex(): void;
+  /** Makes what was applied so far quick to reopen (the store decides what that takes). */
+  checkpoint(): void;
   recordReindex(): void;
+  /** Claims the folder's reindex across processes sharing the catalogue; throws while another holds it. */
+  claimReindex?(root: string): { release(): void };
   /** Records the identity of unchanged files (rows from before it was kept). */
   recordFileIdentities?(files: readonly { path: string; device: string; inode: string }[]): void;
-  /** Resolves when no background index rebuild (retraining) is running; awaited before the final save. */
-  whenIndexReady?(): Promise<void>;
+  /** Resolves when background work started by earlier changes has finished; awaited before the final checkpoint. */
+  settled?(): Promise<void>;
 }
 
 export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
@@ -93,6 +96,15 @@ export class Indexer {
   async reindex(folder: string, options: ReindexOptions = {}): Promise<ReindexSummary> {
     const root = path.resolve(folder);
     await assertScannableRoot(root);
+    const claim = this.library.claimReindex?.(root);
+    try {
+      return await this.reindexClaimed(root, options);
+    } finally {
+      claim?.release();
+    }
+  }
+
+  private async reindexClaimed(root: string, options: ReindexOptions): Promise<ReindexSummary> {
     const startedAt = performance.now();
     const timings: StageTimings = { scanMs: 0, decodeMs: 0, decodeWaitMs: 0, inferenceMs: 0, writeMs: 0 };
     const progress: ReindexProgress = {
@@ -126,9 +138,9 @@ export class Indexer {
     progress.phase = 'saving';
     report();
     const saveStart = performance.now();
-    // A rebuild the growth started (e.g. flat -> IVF) finishes first, so that it is what gets saved.
-    if (!cancelled) await this.library.whenIndexReady?.();
-    this.library.saveIndex();
+    // Work the growth started (e.g. an index rebuilt for the new size) finishes first, so that it is what gets saved.
+    if (!cancelled) await this.library.settled?.();
+    this.library.checkpoint();
     if (!cancelled) this.library.recordReindex();
     timings.writeMs += performance.now() - saveStart;
 
@@ -176,7 +188,7 @@ export class Indexer {
       pending = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
       lastCommit = performance.now();
       if (lastCommit - lastIndexSave >= indexSaveMs) {
-        this.library.saveIndex();
+        this.library.checkpoint();
         lastIndexSave = performance.now();
         timings.writeMs += lastIndexSave - lastCommit;
       }

@@ -93,7 +93,7 @@ export class InvalidInputError extends StoreError {
 
 /** The catalogue cannot be used: written by a newer version, or its invariants are broken. */
 export class CatalogueError extends StoreError {
-  override readonly name = 'CatalogueError';
+  override readonly name: string = 'CatalogueError';
 }
 
 /** image_index.faiss could not be written (nothing was replaced; the catalogue is unaffected). */
@@ -127,6 +127,21 @@ export class DiskWriteError extends StoreError {
     super(
       `Could not write to the catalogue in ${dataDir} (${reason}). The last batch was rolled back; everything indexed ` +
         'before it is intact and searchable. Free some disk space and run reindex again: it continues where it stopped.',
+    );
+  }
+}
+
+/** Another process (on this host or another) is reindexing the same folder into the same catalogue. */
+export class ReindexRunningError extends StoreError {
+  override readonly name = 'ReindexRunningError';
+  constructor(
+    readonly root: string,
+    readonly holder: { host: string; pid: number; startedAt: number } | undefined,
+  ) {
+    super(
+      holder
+        ? `A reindex of ${root} is already running (host ${holder.host}, pid ${holder.pid}, since ${new Date(holder.startedAt).toISOString()}): wait for it to finish, or stop it there.`
+        : `A reindex of ${root} is already running in another process: wait for it to finish, or stop it there.`,
     );
   }
 }

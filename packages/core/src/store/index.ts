@@ -1,6 +1,13 @@
-/** The storage layer: SQLite catalogue (source of truth) + FAISS inner-product index (image_index.faiss). */
+/** The storage layer: a catalogue (source of truth: SQLite, or PostgreSQL) + the FAISS index that follows it. */
 export { ImageLibrary } from './library';
-export { CATALOGUE_FILE_NAME } from './catalogue';
+export type { Catalogue, CatalogueMeta, CatalogueChanges, CommittedChanges, ChangesSince, EmbeddingRows } from './catalogue';
+export { SqliteCatalogue, CATALOGUE_FILE_NAME } from './sqliteCatalogue';
+export { LATEST_SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqliteMigrations';
+export { FollowingIndex } from './followingIndex';
+export { PostgresCatalogue, CHANGES_CHANNEL } from './postgresCatalogue';
+export { ChangeFollower, type ChangeFollowerOptions } from './changeFollower';
+export { PG_LATEST_SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './postgresMigrations';
+export { SyncPostgres, PostgresError, redactUrl } from './syncPostgres';
 export { INDEX_FILE_NAME, INDEX_SIDECAR_FILE_NAME } from './indexFile';
 export {
   planIndex,
@@ -34,6 +41,7 @@ export {
   IndexSaveError,
   DataDirNotWritableError,
   DiskWriteError,
+  ReindexRunningError,
   type ModelIdentity,
   type LockHolder,
 } from './errors';
@@ -50,4 +58,5 @@ export type {
   ScoredImage,
   OpenLibraryOptions,
   LibraryStats,
+  ImageStore,
 } from './types';

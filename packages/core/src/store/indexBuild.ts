@@ -1,3 +1,4 @@
+import { seededRandom } from '../random';
 import { StoreError } from './errors';
 import { planIndex, type IndexDescriptor, type IndexPlan, type IndexSettings } from './indexPlan';
 import { ExactNeighbours, measureRecall, tuneSearchParameter, TUNING_QUERIES, type TuningQueries } from './tuning';
@@ -234,14 +235,3 @@ function sampleWithoutReplacement(items: readonly number[], k: number, random: (
   return copy.slice(0, n);
 }
 
-/** mulberry32. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -55,12 +55,14 @@ export type IndexLoadResult =
        * The saved index when it is intact but stale (another generation of the same catalogue) and trained:
        * its training (IVF centroids, quantiser ranges) can be reused instead of training again.
        */
-      stale?: { index: VectorIndex; descriptor: IndexDescriptor };
+      stale?: { index: VectorIndex; descriptor: IndexDescriptor; generation: number };
     };
 
 export interface LoadIndexOptions {
   /** Memory-map IVF lists (read-only index): for readers. */
   mmap?: boolean;
+  /** Also hand back an intact index of an earlier generation of any kind (it is brought forward by the change log). */
+  keepStale?: boolean;
 }
 
 export function indexFilePaths(dataDir: string): { indexPath: string; sidecarPath: string } {
@@ -132,11 +134,13 @@ export function loadIndexFile(dataDir: string, expected: ExpectedIndexState, opt
     }
     return { index: loaded.index, descriptor: sidecar.index };
   }
-  // Stale: worth reading only for its training, which takes minutes to redo on a large collection.
-  if (sidecar.index.kind !== 'ivf') return { rebuildReason: staleReason };
+  // Stale: worth reading for its training (minutes to redo on a large collection), or, when the caller can
+  // bring it forward by the change log, for everything it holds.
+  const forward = options.keepStale === true && sidecar.generation < expected.generation;
+  if (sidecar.index.kind !== 'ivf' && !forward) return { rebuildReason: staleReason };
   const loaded = readVerified(dataDir, sidecar, expected.dimension, {});
-  if ('rebuildReason' in loaded || !loaded.index.isTrained) return { rebuildReason: staleReason };
-  return { rebuildReason: staleReason, stale: { index: loaded.index, descriptor: sidecar.index } };
+  if ('rebuildReason' in loaded || (!forward && !loaded.index.isTrained) || (forward && loaded.index.size !== sidecar.ntotal)) return { rebuildReason: staleReason };
+  return { rebuildReason: staleReason, stale: { index: loaded.index, descriptor: sidecar.index, generation: sidecar.generation } };
 }
 
 /** Reads image_index.faiss if it matches the sidecar's checksum. */

@@ -96,6 +96,8 @@ export interface OpenLibraryOptions {
 
 export interface LibraryStats {
   dataDir: string;
+  /** Where the catalogue lives: catalogue.sqlite's path, or the PostgreSQL URL without its password. */
+  catalogue: string;
   modelName: string;
   dimension: number;
   /** The precision the vectors were made at ('fp32', 'int8', ...). */
@@ -105,6 +107,8 @@ export interface LibraryStats {
   skippedByReason: Record<string, number>;
   /** Bumped by every catalogue commit that changes the vectors. */
   generation: number;
+  /** The generation the search index is at: behind `generation` only while a replica has not caught up yet. */
+  indexGeneration: number;
   /** Set by recordReindex() (ms since the epoch), null before the first one. */
   lastReindexAt: number | null;
   index: {
@@ -135,7 +139,7 @@ export interface LibraryStats {
     /** 'file': image_index.faiss was loaded; 'catalogue': rebuilt from the stored embeddings (rebuildReason says why). */
     loadedFrom: 'file' | 'catalogue';
     rebuildReason: string | null;
-    /** Catalogue changes not yet written to image_index.faiss (saveIndex or close writes them). */
+    /** Catalogue changes not yet written to image_index.faiss (a checkpoint or close writes them). */
     unsavedChanges: boolean;
     /** A replacement index being built in the background, and why. */
     rebuilding: { reason: string; startedAt: number; vectorsRead: number } | null;
@@ -149,4 +153,32 @@ export interface LibraryStats {
       replayed: number;
     } | null;
   };
+}
+
+/** The store as the engine's users see it: ImageLibrary implements it over either catalogue. */
+export interface ImageStore {
+  readonly dimension: number;
+  readonly modelName: string;
+  readonly writable: boolean;
+  /** Indexed images (what search covers). */
+  count(): number;
+  fileStates(): Map<string, KnownFileState>;
+  /** Commits one batch atomically (writers). */
+  apply(changes: LibraryChanges): void;
+  /** Makes what was applied so far quick to reopen (writers). */
+  checkpoint(): void;
+  /** Resolves once background work that earlier changes started has finished. */
+  settled(): Promise<void>;
+  recordReindex(completedAt?: number): void;
+  /** Claims the reindex of a folder for this process (throws ReindexRunningError while another holds it). */
+  claimReindex(root: string): { release(): void };
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
+  search(query: Float32Array, k: number): ScoredImage[];
+  getByPath(filePath: string): StoredImage | undefined;
+  getById(id: number): StoredImage | undefined;
+  skipped(): CatalogueSkippedFile[];
+  /** Readers: picks up later commits; true if anything changed. */
+  refresh(): boolean;
+  stats(): LibraryStats;
+  close(): void;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelEmbedder, UnsupportedModelError } from '../../src';
+import { TransformersEmbedder, UnsupportedModelError } from '../../src';
 import { siglipTinyModelDir, tinyModelDir } from '../helpers/shared';
 
 const made: string[] = [];
@@ -21,7 +21,7 @@ function modelWith(source: string, changes: Record<string, (json: Record<string,
   return dir;
 }
 
-const load = (model: string) => ModelEmbedder.load({ model, offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 });
+const load = (model: string) => TransformersEmbedder.load({ model, offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 });
 
 async function refusal(model: string): Promise<UnsupportedModelError> {
   const error: unknown = await load(model).then(

@@ -1,7 +1,7 @@
 import {
   DEFAULT_MODEL_ID,
   FAMILY_SCORE_SCALES,
-  ModelEmbedder,
+  TransformersEmbedder,
   ModelNotFoundError,
   RECOMMENDED_MODELS,
   defaultConfig,
@@ -30,7 +30,7 @@ describe('recommended models', () => {
   });
 
   it('offline and not cached, a short name fails naming the model id to download', async () => {
-    const error: unknown = await ModelEmbedder.load({ model: 'siglip-b16-224', offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 }).then(
+    const error: unknown = await TransformersEmbedder.load({ model: 'siglip-b16-224', offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 }).then(
       () => undefined,
       (caught: unknown) => caught,
     );
@@ -47,7 +47,7 @@ describe('recommended models', () => {
 
   it('takes score defaults from the entry, else from the family: SigLIP lower than CLIP', async () => {
     expect(scoreScaleOf('siglip-b16-224', 'siglip')).toEqual(recommendedModel('siglip-b16-224')!.scores);
-    const local = await ModelEmbedder.load({ model: siglipTinyModelDir, offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 });
+    const local = await TransformersEmbedder.load({ model: siglipTinyModelDir, offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 });
     expect(scoreScaleOf(local.modelName, local.family)).toEqual(FAMILY_SCORE_SCALES.siglip);
     expect(FAMILY_SCORE_SCALES.siglip.minScore).toBeLessThan(FAMILY_SCORE_SCALES.clip.minScore);
     for (const scale of Object.values(FAMILY_SCORE_SCALES)) expect(scale.minScore < scale.good && scale.good < scale.strong).toBe(true);

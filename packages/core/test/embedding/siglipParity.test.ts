@@ -1,14 +1,14 @@
-import { ModelEmbedder, cosine, defaultConfig, prepareClipImage } from '../../src';
+import { TransformersEmbedder, cosine, defaultConfig, prepareClipImage } from '../../src';
 import { loadReference } from '../helpers/reference';
 import { siglipTinyModelDir } from '../helpers/shared';
 
 /** SigLIP through the indexer's and searcher's own path: prepareClipImage + embedPixels, embedTexts in one batch. */
 describe('SigLIP parity with the Python reference: siglip-tiny-random', () => {
   const reference = loadReference(siglipTinyModelDir);
-  let embedder: ModelEmbedder;
+  let embedder: TransformersEmbedder;
 
   beforeAll(async () => {
-    embedder = await ModelEmbedder.load({ model: siglipTinyModelDir, offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 });
+    embedder = await TransformersEmbedder.load({ model: siglipTinyModelDir, offline: true, dataDir: '/nonexistent-data-dir', device: 'cpu', threads: 0 });
   }, 120_000);
 
   it('is detected as SigLIP, 64-d, squashing to the size of its preprocessor_config.json with its mean/std', () => {

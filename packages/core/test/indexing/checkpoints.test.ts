@@ -43,7 +43,7 @@ function recordingLibrary(events: string[]): LibraryWriter {
   return {
     fileStates: () => new Map(),
     apply: (changes) => void events.push(`commit ${changes.upsertIndexed.length}`),
-    saveIndex: () => void events.push('save'),
+    checkpoint: () => void events.push('save'),
     recordReindex: () => undefined,
   };
 }

@@ -19,17 +19,6 @@ afterAll(removeTempDirs);
 const D = 16;
 const noChanges = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
 
-/** Positions as stored in the catalogue, by path (read straight from SQLite). */
-function storedPositions(dataDir: string): Map<string, number> {
-  const db = new Database(path.join(dataDir, CATALOGUE_FILE_NAME), { readonly: true });
-  try {
-    const rows = db.prepare<[], { path: string; position: number }>('SELECT path, position FROM images WHERE position IS NOT NULL').all();
-    return new Map(rows.map((row) => [row.path, row.position]));
-  } finally {
-    db.close();
-  }
-}
-
 describe('ImageLibrary.apply', () => {
   test('upserting a known path replaces its vector and keeps its id', () => {
     const random = seededRandom(10);
@@ -59,19 +48,22 @@ describe('ImageLibrary.apply', () => {
     library.close();
   });
 
-  test('removing renumbers positions 0..n-1 keeping order, in the catalogue and in the index', () => {
+  test('removing keeps the survivors\' ids; removed ids are gone for good', () => {
     const random = seededRandom(11);
     const dataDir = makeTempDir();
     const library = openLibrary(dataDir, D, true);
     const images = Array.from({ length: 10 }, (_, i) => makeImage('/photos', D, random, `p${i}.jpg`));
     library.apply({ ...noChanges, upsertIndexed: images });
+    const idsBefore = new Map(images.map((image) => [image.path, library.getByPath(image.path)!.id]));
     library.apply({ ...noChanges, removePaths: [images[0]!.path, images[4]!.path, images[5]!.path, '/photos/never-indexed.jpg'] });
 
     const survivors = images.filter((_, i) => ![0, 4, 5].includes(i));
-    const positions = storedPositions(dataDir);
-    expect(survivors.map((image) => positions.get(image.path))).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(positions.size).toBe(7);
-    expectConsistent(library, new Map(survivors.map((image) => [image.path, image.embedding])));
+    expect(survivors.map((image) => library.getByPath(image.path)?.id)).toEqual(survivors.map((image) => idsBefore.get(image.path)));
+    for (const i of [0, 4, 5]) expect(library.getById(idsBefore.get(images[i]!.path)!)).toBeUndefined();
+    // A new image never takes a removed id.
+    library.apply({ ...noChanges, upsertIndexed: [images[0]!] });
+    expect(library.getByPath(images[0]!.path)!.id).toBeGreaterThan(Math.max(...idsBefore.values()));
+    expectConsistent(library, new Map([...survivors, images[0]!].map((image) => [image.path, image.embedding])));
     library.close();
   });
 
@@ -79,6 +71,8 @@ describe('ImageLibrary.apply', () => {
     const random = seededRandom(12);
     const dataDir = makeTempDir();
     const library = openLibrary(dataDir, D, true);
+    // A reader that follows the writer by the change log (refresh() after each commit) must stay exact too.
+    const follower = openLibrary(dataDir, D, false);
     const expected = new Map<string, Float32Array>();
     const known = new Set<string>();
     let nextName = 0;
@@ -110,10 +104,14 @@ describe('ImageLibrary.apply', () => {
       }
       const query = randomUnitVector(D, random);
       expectSameRanking(library.search(query, 15), bruteForceTopK(query, expected, 15));
-      const positions = [...storedPositions(dataDir).values()].sort((a, b) => a - b);
-      expect(positions).toEqual(Array.from({ length: expected.size }, (_, i) => i));
+      const behind = library.stats().generation !== follower.stats().indexGeneration;
+      expect(follower.refresh()).toBe(behind);
+      expect(follower.stats().indexGeneration).toBe(library.stats().generation);
+      expectSameRanking(follower.search(query, 15), bruteForceTopK(query, expected, 15));
     }
     expectConsistent(library, expected);
+    expectConsistent(follower, expected);
+    follower.close();
 
     // And the same after a reopen (from the saved file) and after a rebuild from the catalogue.
     library.close();
@@ -202,7 +200,9 @@ describe('ImageLibrary.apply', () => {
     library.close();
     const reopened = openLibrary(dataDir, D, false);
     check(reopened);
-    expect(storedPositions(dataDir).size).toBe(2);
+    const db2 = new Database(path.join(dataDir, CATALOGUE_FILE_NAME), { readonly: true });
+    expect(db2.prepare("SELECT COUNT(*) AS n FROM images WHERE status = 'indexed'").get()).toEqual({ n: 2 });
+    db2.close();
     reopened.close();
   });
 
@@ -212,7 +212,7 @@ describe('ImageLibrary.apply', () => {
     openLibrary(dataDir, D, true).close();
     const reader = openLibrary(dataDir, D, false);
     expect(() => reader.apply({ ...noChanges, upsertIndexed: [makeImage('/photos', D, random)] })).toThrow(ReadOnlyLibraryError);
-    expect(() => reader.saveIndex()).toThrow(ReadOnlyLibraryError);
+    expect(() => reader.checkpoint()).toThrow(ReadOnlyLibraryError);
     expect(() => reader.recordReindex()).toThrow(ReadOnlyLibraryError);
     reader.close();
   });

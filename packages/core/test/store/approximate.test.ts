@@ -86,7 +86,7 @@ describe('approximate indexes in the library', () => {
       const reembedded = collection.image('/photos/img-2.jpg');
       library.apply({ upsertIndexed: [reembedded, ...collection.images(20)], upsertSkipped: [], removePaths: removed });
       expect(collection.recall(library)).toBe(1);
-      await library.whenIndexReady();
+      await library.settled();
       let stats = library.stats().index;
       expect(stats).toMatchObject({ kind: 'hnsw', type: 'IDMap2,HNSW32', rebuilding: null, loadedFrom: 'catalogue', unsavedChanges: false });
       expect(stats.lastRebuild).toMatchObject({ error: null, replayed: 4 });
@@ -107,7 +107,7 @@ describe('approximate indexes in the library', () => {
 
       // Past 800: IVF with 8-bit codes, trained on a sample, nprobe tuned to the target recall.
       library.apply({ ...noChanges, upsertIndexed: collection.images(600) });
-      await library.whenIndexReady();
+      await library.settled();
       stats = library.stats().index;
       expect(stats).toMatchObject({ kind: 'ivf', type: 'IVF16,SQ8', tombstones: 0 });
       expect(stats.searchParams.nprobe).toBeGreaterThanOrEqual(1);
@@ -124,7 +124,7 @@ describe('approximate indexes in the library', () => {
       // Past 4x: retrained in the background for the new size (more lists), then swapped in.
       while (library.count() <= 4 * builtFor) library.apply({ ...noChanges, upsertIndexed: collection.images(400) });
       expect(library.stats().index.rebuilding?.reason).toMatch(/x the \d+ the index was trained for/);
-      await library.whenIndexReady();
+      await library.settled();
       stats = library.stats().index;
       expect(stats).toMatchObject({ kind: 'ivf', type: 'IVF64,SQ8', rebuilding: null });
       expect(stats.builtFor).toBeGreaterThan(4 * builtFor);
@@ -178,7 +178,7 @@ describe('approximate indexes in the library', () => {
     const options = { flatMaxVectors: 100, hnswMaxVectors: 100 };
     const writer = open(dataDir, true, options);
     writer.apply({ ...noChanges, upsertIndexed: collection.images(1000) });
-    await writer.whenIndexReady();
+    await writer.settled();
     writer.close();
     expect(readSidecar(dataDir).index).toMatchObject({ kind: 'ivf' });
     const saved = { index: fs.readFileSync(path.join(dataDir, INDEX_FILE_NAME)), sidecar: readSidecar(dataDir) };
@@ -206,7 +206,7 @@ describe('approximate indexes in the library', () => {
     const collection = new Collection(4);
     const writer = open(dataDir, true, { factory: 'IVF32,Flat', searchParams: { nprobe: 4 } });
     writer.apply({ ...noChanges, upsertIndexed: collection.images(1500) });
-    await writer.whenIndexReady();
+    await writer.settled();
     expect(writer.stats().index).toMatchObject({ kind: 'ivf', type: 'IVF32,Flat', factory: 'IVF32,Flat', searchParams: { nprobe: 4 }, choice: expect.stringMatching(/configured/) });
     writer.close();
     const reader = open(dataDir, false, { factory: 'IVF32,Flat', searchParams: { nprobe: 32 } });

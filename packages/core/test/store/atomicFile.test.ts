@@ -87,7 +87,7 @@ describe('writeFileAtomic, interrupted', () => {
         if (to.endsWith('${INDEX_FILE_NAME}')) { console.log('killed before renaming ' + from); process.kill(process.pid, 'SIGKILL'); }
         return rename(from, to);
       };
-      library.saveIndex();
+      library.checkpoint();
       console.log('not killed');`;
     const child = runNodeScript(script, [storeModule, dataDir, JSON.stringify(more)]);
     expect(child.signal).toBe('SIGKILL');

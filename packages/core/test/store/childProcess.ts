@@ -11,7 +11,8 @@ const coreNodeModules = path.resolve(__dirname, '../../node_modules');
  * real process (one that dies by SIGKILL, leaving its lock and files behind) run their script there.
  */
 export function compileStoreTo(outDir: string): string {
-  const target = path.join(outDir, 'store');
+  // outDir/store holds src/store as store/ and the one module it imports from outside (random.js), as in src.
+  const target = path.join(outDir, 'store', 'store');
   fs.mkdirSync(target, { recursive: true });
   for (const name of fs.readdirSync(storeSourceDir)) {
     if (!name.endsWith('.ts')) continue;
@@ -22,6 +23,12 @@ export function compileStoreTo(outDir: string): string {
     });
     fs.writeFileSync(path.join(target, name.replace(/\.ts$/, '.js')), outputText);
   }
+  // The store's one import from outside its folder.
+  const random = ts.transpileModule(fs.readFileSync(path.resolve(storeSourceDir, '../random.ts'), 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    fileName: 'random.ts',
+  });
+  fs.writeFileSync(path.join(outDir, 'store', 'random.js'), random.outputText);
   return path.join(target, 'index.js');
 }
 

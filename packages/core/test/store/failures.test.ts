@@ -26,7 +26,7 @@ describe('failure handling', () => {
     library.close();
   });
 
-  test('not enough disk space: saveIndex throws IndexSaveError, replaces nothing, and the data is still recoverable', () => {
+  test('not enough disk space: checkpoint throws IndexSaveError, replaces nothing, and the data is still recoverable', () => {
     const random = seededRandom(61);
     const dataDir = makeTempDir();
     const library = openLibrary(dataDir, D, true);
@@ -37,7 +37,7 @@ describe('failure handling', () => {
 
     const real = fs.statfsSync(dataDir);
     jest.spyOn(fs, 'statfsSync').mockReturnValue({ ...real, bavail: 1, bsize: 4096 });
-    expect(() => library.saveIndex()).toThrow(IndexSaveError);
+    expect(() => library.checkpoint()).toThrow(IndexSaveError);
     expect(() => library.close()).toThrow(/Not enough free disk space/);
     jest.restoreAllMocks();
 
@@ -77,25 +77,6 @@ describe('failure handling', () => {
     db.close();
     fs.rmSync(path.join(dataDir, INDEX_SIDECAR_FILE_NAME));
     expect(() => openLibrary(dataDir, D, false)).toThrow(/has 10 bytes, expected 64: the catalogue is damaged/);
-  });
-
-  test('a writer repairs positions that are not 0..n-1 (a hand-edited catalogue) instead of refusing to open', () => {
-    const random = seededRandom(63);
-    const dataDir = makeTempDir();
-    const library = openLibrary(dataDir, D, true);
-    const images = Array.from({ length: 5 }, () => makeImage('/photos', D, random));
-    library.apply({ ...noChanges, upsertIndexed: images });
-    library.close();
-    const db = new Database(path.join(dataDir, CATALOGUE_FILE_NAME));
-    db.prepare('UPDATE images SET position = position * 10 + 3').run();
-    db.close();
-
-    const repaired = openLibrary(dataDir, D, true);
-    expect(repaired.stats()).toMatchObject({ generation: 2, index: { loadedFrom: 'catalogue' } });
-    expectConsistent(repaired, new Map(images.map((image) => [image.path, image.embedding])));
-    repaired.apply({ ...noChanges, removePaths: [images[1]!.path] });
-    expectConsistent(repaired, new Map(images.filter((_, i) => i !== 1).map((image) => [image.path, image.embedding])));
-    repaired.close();
   });
 
   test('a catalogue written by a newer version is refused (and the refused writer leaves no lock behind)', () => {

@@ -1,6 +1,5 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { CATALOGUE_FILE_NAME } from '../../src/store';
 import { makeImage, makeTempDir, openLibrary, removeTempDirs, seededRandom } from './helpers';
 
 afterAll(removeTempDirs);
@@ -22,27 +21,23 @@ describe('file identity columns', () => {
     library.close();
   });
 
-  test('a catalogue from before them: readers see no identity, a writer adds the columns (rows stay without) and recordFileIdentities fills them', () => {
-    const random = seededRandom(2);
+  test('a catalogue from before them (schema 1): readers see no identity, the writer\'s migration adds the columns (rows stay without) and recordFileIdentities fills them', () => {
     const dataDir = makeTempDir();
-    const first = openLibrary(dataDir, D, true);
-    const image = makeImage('/photos', D, random, 'old.jpg');
-    first.apply({ ...noChanges, upsertIndexed: [image] });
-    first.close();
-    const db = new Database(path.join(dataDir, CATALOGUE_FILE_NAME));
-    db.exec('ALTER TABLE images DROP COLUMN device; ALTER TABLE images DROP COLUMN inode;');
-    db.close();
+    // Made by the store of main@95d435a (fixtures/makeSchema1Library.js): no device, inode.
+    fs.cpSync(path.join(__dirname, 'fixtures', 'schema1'), dataDir, { recursive: true });
+    const oldPath = '/photos/img-1.jpg';
 
-    const reader = openLibrary(dataDir, D, false);
-    expect(reader.getByPath(image.path)).not.toHaveProperty('inode');
-    expect(reader.fileStates().get(image.path)).toEqual({ size: image.size, mtimeMs: image.mtimeMs, status: 'indexed' });
+    const reader = openLibrary(dataDir, 8, false, 'test/schema1-model');
+    expect(reader.getByPath(oldPath)).not.toHaveProperty('inode');
+    expect(reader.fileStates().get(oldPath)).not.toHaveProperty('device');
     reader.close();
 
-    const writer = openLibrary(dataDir, D, true);
-    expect(writer.getByPath(image.path)).not.toHaveProperty('device');
-    writer.recordFileIdentities([{ path: image.path, device: '42', inode: '99' }]);
-    expect(writer.getByPath(image.path)).toMatchObject({ device: '42', inode: '99', size: image.size, mtimeMs: image.mtimeMs });
-    expect(writer.stats().generation).toBe(1); // bookkeeping only: the vectors did not change
+    const writer = openLibrary(dataDir, 8, true, 'test/schema1-model');
+    const before = writer.getByPath(oldPath)!;
+    expect(before).not.toHaveProperty('device');
+    writer.recordFileIdentities([{ path: oldPath, device: '42', inode: '99' }]);
+    expect(writer.getByPath(oldPath)).toMatchObject({ device: '42', inode: '99', size: before.size, mtimeMs: before.mtimeMs });
+    expect(writer.stats().generation).toBe(2); // bookkeeping only: the vectors did not change
     writer.close();
   });
 });

@@ -19,17 +19,8 @@ export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Deterministic PRNG (mulberry32), so that failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so that failures reproduce. */
+export { seededRandom } from '../../src/random';
 
 /** A random direction, uniformly on the sphere (Gaussian components), L2-normalised in float32. */
 export function randomUnitVector(dimension: number, random: () => number): Float32Array {

@@ -119,7 +119,7 @@ describe('persistence and crash recovery', () => {
     const added = Array.from({ length: 10 }, () => makeImage('/photos', D, random));
     const removed = [...expected.keys()].slice(0, 5);
     writer.apply({ ...noChanges, upsertIndexed: added, removePaths: removed });
-    // "Crash": no saveIndex, no close. Snapshot the files as a crash would leave them (the lock is covered below).
+    // "Crash": no checkpoint, no close. Snapshot the files as a crash would leave them (the lock is covered below).
     const crashed = makeTempDir();
     for (const name of fs.readdirSync(dataDir)) {
       if (name !== LOCK_FILE_NAME) fs.copyFileSync(path.join(dataDir, name), path.join(crashed, name));
@@ -174,7 +174,7 @@ describe('persistence and crash recovery', () => {
       const images = (list) => list.map((image) => ({ ...image, embedding: Float32Array.from(image.embedding) }));
       const library = ImageLibrary.open(dataDir, { modelName: model, dimension: Number(dimension), writable: true });
       library.apply({ upsertIndexed: images(input.first), upsertSkipped: [], removePaths: [] });
-      library.saveIndex();
+      library.checkpoint();
       const second = images(input.second);
       library.apply({ upsertIndexed: second.slice(0, 10), upsertSkipped: [], removePaths: input.removed });
       library.apply({ upsertIndexed: second.slice(10), upsertSkipped: [{ path: '/photos/broken.png', size: 3, mtimeMs: 4, reason: 'corrupt', message: 'truncated' }], removePaths: [] });
@@ -258,7 +258,7 @@ describe('persistence and crash recovery', () => {
       lastReindexAt: 1_234_567,
       index: { unsavedChanges: true },
     });
-    library.saveIndex();
+    library.checkpoint();
     expect(library.stats().index.unsavedChanges).toBe(false);
     library.close();
   });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ImageLibrary, PrecisionMismatchError, StoreError } from '../../src/store';
@@ -37,20 +38,19 @@ describe('precision guard', () => {
     reader.close();
   });
 
-  test('catalogues from before precision was recorded hold fp32 vectors; the first writer records it', () => {
+  test('catalogues from before precision was recorded (schema 1) hold fp32 vectors; the migration records it', () => {
     const dataDir = makeTempDir();
-    open(dataDir, true).close();
-    const db = new Database(path.join(dataDir, 'catalogue.sqlite'));
-    db.exec('ALTER TABLE meta DROP COLUMN precision'); // the schema as it was
-    db.close();
-    expect(() => open(dataDir, false, 'int8')).toThrow(/at precision fp32, but precision int8/);
-    const reader = open(dataDir, false, 'fp32');
+    // Made by the store of main@95d435a (fixtures/makeSchema1Library.js): no precision column.
+    fs.cpSync(path.join(__dirname, 'fixtures', 'schema1'), dataDir, { recursive: true });
+    const old = (writable: boolean, precision?: string) => ImageLibrary.open(dataDir, { modelName: 'test/schema1-model', dimension: 8, precision, writable });
+    expect(() => old(false, 'int8')).toThrow(/at precision fp32, but precision int8/);
+    const reader = old(false, 'fp32');
     expect(reader.stats().precision).toBe('fp32');
     reader.close();
-    open(dataDir, true, 'fp32').close();
+    old(true, 'fp32').close();
     const check = new Database(path.join(dataDir, 'catalogue.sqlite'), { readonly: true });
     expect(check.prepare('SELECT precision FROM meta').get()).toEqual({ precision: 'fp32' });
     check.close();
-    expect(() => open(dataDir, true, 'q8')).toThrow(PrecisionMismatchError);
+    expect(() => old(true, 'q8')).toThrow(PrecisionMismatchError);
   });
 });

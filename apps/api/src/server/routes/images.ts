@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { ImageSkipError, type ImageLibrary } from '@sis/core';
+import { ImageSkipError, type ImageStore } from '@sis/core';
 import type { Logger } from 'pino';
 import { parseImageId } from '../schema/present';
 import type { ThumbnailCache } from '../thumbnails';
@@ -16,7 +16,7 @@ function notFound(res: Response, message = 'No indexed image has this id.'): voi
 }
 
 /** The indexed image an :id names, or undefined. Only catalogue rows are ever looked up: no path comes from the request. */
-function lookup(library: ImageLibrary, id: string | undefined) {
+function lookup(library: ImageStore, id: string | undefined) {
   const imageId = parseImageId(id ?? '');
   return imageId === undefined ? undefined : library.getById(imageId);
 }
@@ -27,7 +27,7 @@ function lookup(library: ImageLibrary, id: string | undefined) {
  * request time to still be the file that was indexed, inside an allowed root (indexedFile.ts). A thumbnail is
  * served only while its file passes the same check; otherwise the cached one is deleted.
  */
-export function imageRoutes(deps: { library: ImageLibrary; thumbnails: ThumbnailCache; logger: Logger; policy: ServePolicy }): Router {
+export function imageRoutes(deps: { library: ImageStore; thumbnails: ThumbnailCache; logger: Logger; policy: ServePolicy }): Router {
   const router = Router();
 
   router.get('/images/:id', async (req: Request<{ id: string }>, res: Response, next: NextFunction) => {

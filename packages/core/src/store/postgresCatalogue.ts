@@ -1,0 +1,281 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, CommittedChanges, EmbeddingRows } from './catalogue';
+import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
+import { encodeEmbedding } from './embeddingCodec';
+import { CatalogueError, DEFAULT_PRECISION, ReindexRunningError, type ModelIdentity } from './errors';
+import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSION } from './postgresMigrations';
+import { redactUrl, SyncPostgres } from './syncPostgres';
+import type { CatalogueImage, CatalogueSkippedFile, KnownFileState, StoredImage } from './types';
+
+/** The channel every vector-changing commit notifies (payload: its generation), for replicas to wake on. */
+export const CHANGES_CHANNEL = 'sis_catalogue_changes';
+
+
+
+
+/**
+ * The catalogue in PostgreSQL (SIS_CATALOGUE_URL): the same rows and change log as the SQLite catalogue, in
+ * the schema `sis`. Any number of processes on any hosts may read and write it: every commit locks the meta
+ * row first, so commits (and their generations) are serialised, and followers see generations in order.
+ */
+export class PostgresCatalogue implements Catalogue {
+  readonly location: string;
+
+  private constructor(
+    private readonly pg: SyncPostgres,
+    url: string,
+    readonly writable: boolean,
+  ) {
+    this.location = redactUrl(url);
+  }
+
+  /** Connects (lazily: the first statement opens the connection). Nothing is created before initialise(). */
+  static connect(url: string, options: { writable: boolean; timeoutMs?: number; applicationName?: string }): PostgresCatalogue {
+    const pg = new SyncPostgres({
+      connectionString: url,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.applicationName !== undefined ? { applicationName: options.applicationName } : {}),
+    });
+    return new PostgresCatalogue(pg, url, options.writable);
+  }
+
+  /** The connection, for what lives beside the catalogue (advisory locks). */
+  get connection(): SyncPostgres {
+    return this.pg;
+  }
+
+  initialise(model: ModelIdentity): CatalogueMeta {
+    pgMigrate(this.pg, this.location);
+    return this.pg.transaction(() => {
+      const existing = this.readMeta();
+      if (existing) return existing;
+      this.pg.query(
+        'INSERT INTO sis.meta (id, schema_version, catalogue_id, model_name, dimension, precision) VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING',
+        [PG_LATEST_SCHEMA_VERSION, crypto.randomUUID(), model.modelName, model.dimension, model.precision ?? DEFAULT_PRECISION],
+      );
+      return this.readMeta()!;
+    });
+  }
+
+  readMeta(): CatalogueMeta | undefined {
+    const version = pgSchemaVersion(this.pg);
+    if (version === 0) return undefined;
+    pgRefuseNewerSchema(version, this.location);
+    const row = this.pg.query<MetaRow>(
+      'SELECT * FROM sis.meta WHERE id = 1',
+    ).rows[0];
+    if (!row) return undefined;
+    return toCatalogueMeta(row);
+  }
+
+  countIndexed(): number {
+    return this.pg.query<{ n: number }>(`SELECT COUNT(*)::bigint AS n FROM sis.images WHERE ${INDEXED}`).rows[0]?.n ?? 0;
+  }
+
+  skippedCountsByReason(): Record<string, number> {
+    const rows = this.pg.query<{ reason: string; n: number }>(
+      "SELECT skip_reason AS reason, COUNT(*)::bigint AS n FROM sis.images WHERE status = 'skipped' GROUP BY skip_reason ORDER BY skip_reason",
+    ).rows;
+    return Object.fromEntries(rows.map((row) => [row.reason, row.n]));
+  }
+
+  fileStates(): Map<string, KnownFileState> {
+    const rows = this.pg.query<FileStateRow>('SELECT path, size, mtime_ms, status, device, inode FROM sis.images').rows;
+    return new Map(rows.map((row) => [row.path, toFileState(row)]));
+  }
+
+  skipped(): CatalogueSkippedFile[] {
+    return this.pg
+      .query<SkippedRow>(
+        `SELECT ${SKIPPED_COLUMNS} FROM sis.images WHERE status = 'skipped' ORDER BY path COLLATE "C"`,
+      )
+      .rows.map(toSkippedFile);
+  }
+
+  getStoredImage(key: { path: string } | { id: number }, dimension: number): StoredImage | undefined {
+    const row = this.pg.query<ImageRow & EmbeddingRow>(
+      `SELECT ${IMAGE_COLUMNS}, embeddings.vector AS embedding FROM sis.images AS images LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
+       WHERE images.${'path' in key ? 'path' : 'id'} = $1 AND ${INDEXED}`,
+      ['path' in key ? key.path : key.id],
+    ).rows[0];
+    if (!row) return undefined;
+    return { ...toCatalogueImage(row), embedding: decodeRowEmbedding(row, dimension) };
+  }
+
+  getImagesByIds(ids: readonly number[]): Map<number, CatalogueImage> {
+    const rows = this.pg.query<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM sis.images AS images WHERE id = ANY($1::bigint[]) AND ${INDEXED}`, [ids]).rows;
+    return new Map(rows.map((row) => [row.id, toCatalogueImage(row)]));
+  }
+
+  indexedIds(): number[] {
+    return this.pg.query<{ id: number }>(`SELECT id FROM sis.images WHERE ${INDEXED} ORDER BY id`).rows.map((row) => row.id);
+  }
+
+  embeddingChunk(afterId: number, limit: number, dimension: number): EmbeddingRows {
+    const rows = this.pg.query<EmbeddingRow>(
+      `SELECT images.id, path, embeddings.vector AS embedding FROM sis.images AS images LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
+       WHERE images.id > $1 AND ${INDEXED} ORDER BY images.id LIMIT $2`,
+      [afterId, limit],
+    ).rows;
+    return toEmbeddingRows(rows, dimension);
+  }
+
+  embeddingsByIds(ids: readonly number[], dimension: number): EmbeddingRows {
+    const rows = this.pg.query<EmbeddingRow>(
+      `SELECT images.id, images.path, embeddings.vector AS embedding FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted (id, n)
+       JOIN sis.images AS images ON images.id = wanted.id LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
+       WHERE ${INDEXED} ORDER BY wanted.n`,
+      [ids],
+    ).rows;
+    return toEmbeddingRows(rows, dimension);
+  }
+
+  changesSince(sequence: number, dimension: number): ChangesSince | undefined {
+    return this.snapshot(() => {
+      const meta = this.pg.query<{ generation: number; log_starts_at: number }>('SELECT generation, log_starts_at FROM sis.meta WHERE id = 1').rows[0];
+      if (!meta || sequence < meta.log_starts_at || sequence > meta.generation) return undefined;
+      const rows = this.pg.query<EmbeddingRow & { indexed: boolean | null }>(
+        `SELECT changes.image_id AS id, images.path, embeddings.vector AS embedding, images.status = 'indexed' AS indexed
+         FROM sis.changes AS changes LEFT JOIN sis.images AS images ON images.id = changes.image_id
+         LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = changes.image_id
+         WHERE changes.generation > $1 ORDER BY changes.image_id`,
+        [sequence],
+      ).rows;
+      return {
+        generation: meta.generation,
+        indexedCount: this.countIndexed(),
+        removedIds: rows.filter((row) => row.indexed !== true).map((row) => row.id),
+        upserted: toEmbeddingRows(rows.filter((row) => row.indexed === true), dimension),
+      };
+    });
+  }
+
+  /**
+   * One transaction of set-based statements (a round trip each, whatever the batch size). The meta row is
+   * locked first: concurrent writers commit one after the other, each at the next generation.
+   */
+  apply(changes: CatalogueChanges, now: number): CommittedChanges {
+    const pg = this.pg;
+    return pg.transaction((): CommittedChanges => {
+      const previousGeneration = pg.query<{ generation: number }>('SELECT generation FROM sis.meta WHERE id = 1 FOR UPDATE').rows[0]?.generation;
+      if (previousGeneration === undefined) throw new CatalogueError(`${this.location} has no meta row: it is not a catalogue of this tool.`);
+      const indexedBefore = this.countIndexed();
+      const losing = [...changes.removePaths, ...changes.upsertIndexed.map((image) => image.path), ...changes.upsertSkipped.map((file) => file.path)];
+      const removedIds = pg
+        .query<{ id: number }>(`SELECT id FROM sis.images WHERE path = ANY($1::text[]) AND ${INDEXED} ORDER BY id`, [losing])
+        .rows.map((row) => row.id);
+      const deleted = pg.query('DELETE FROM sis.embeddings WHERE image_id = ANY($1::bigint[])', [removedIds]).rowCount;
+      if (deleted !== removedIds.length) {
+        throw new CatalogueError(`${removedIds.length - deleted} indexed rows had no stored embedding: the catalogue is damaged; nothing was committed.`);
+      }
+      pg.query('DELETE FROM sis.images WHERE path = ANY($1::text[])', [changes.removePaths]);
+
+      const indexed = changes.upsertIndexed;
+      const idOfPath = new Map(
+        pg
+          .query<{ id: number; path: string }>(
+            `INSERT INTO sis.images (path, size, mtime_ms, status, width, height, processed_at, device, inode)
+             SELECT path, size, mtime_ms, 'indexed', width, height, $6, device, inode
+               FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::int[], $5::int[], $7::text[], $8::text[]) AS t (path, size, mtime_ms, width, height, device, inode)
+             ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'indexed',
+               width = excluded.width, height = excluded.height, device = excluded.device, inode = excluded.inode, skip_reason = NULL, skip_message = NULL, processed_at = excluded.processed_at
+             RETURNING id, path`,
+            [indexed.map((i) => i.path), indexed.map((i) => i.size), indexed.map((i) => i.mtimeMs), indexed.map((i) => i.width), indexed.map((i) => i.height), now, indexed.map((i) => i.device ?? null), indexed.map((i) => i.inode ?? null)],
+          )
+          .rows.map((row) => [row.path, row.id]),
+      );
+      const appendedIds = indexed.map((image) => {
+        const id = idOfPath.get(image.path);
+        if (id === undefined) throw new CatalogueError(`Upserting ${image.path} returned no row id.`);
+        return id;
+      });
+      pg.query('INSERT INTO sis.embeddings (image_id, vector) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [
+        appendedIds,
+        indexed.map((image) => encodeEmbedding(image.embedding)),
+      ]);
+
+      const skipped = changes.upsertSkipped;
+      pg.query(
+        `INSERT INTO sis.images (path, size, mtime_ms, status, skip_reason, skip_message, processed_at, device, inode)
+         SELECT path, size, mtime_ms, 'skipped', reason, message, $6, device, inode
+           FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::text[], $5::text[], $7::text[], $8::text[]) AS t (path, size, mtime_ms, reason, message, device, inode)
+         ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, status = 'skipped', width = NULL, height = NULL,
+           device = excluded.device, inode = excluded.inode,
+           skip_reason = excluded.skip_reason, skip_message = excluded.skip_message, processed_at = excluded.processed_at`,
+        [skipped.map((f) => f.path), skipped.map((f) => f.size), skipped.map((f) => f.mtimeMs), skipped.map((f) => f.reason), skipped.map((f) => f.message), now, skipped.map((f) => f.device ?? null), skipped.map((f) => f.inode ?? null)],
+      );
+
+      const indexedCount = this.countIndexed();
+      const expectedCount = indexedBefore - removedIds.length + appendedIds.length;
+      if (indexedCount !== expectedCount) {
+        throw new CatalogueError(`The catalogue would hold ${indexedCount} indexed rows after this change, expected ${expectedCount}; nothing was committed.`);
+      }
+      let generation = previousGeneration;
+      if (removedIds.length > 0 || appendedIds.length > 0) {
+        generation = previousGeneration + 1;
+        pg.query('UPDATE sis.meta SET generation = $1 WHERE id = 1', [generation]);
+        pg.query(
+          `INSERT INTO sis.changes (image_id, generation) SELECT DISTINCT unnest($1::bigint[]), $2::bigint
+           ON CONFLICT (image_id) DO UPDATE SET generation = excluded.generation`,
+          [[...removedIds, ...appendedIds], generation],
+        );
+        // Delivered at commit, to every replica listening.
+        pg.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, String(generation)]);
+      }
+      return { previousGeneration, generation, removedIds, appendedIds, indexedCount };
+    });
+  }
+
+  recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void {
+    if (files.length === 0) return;
+    this.pg.query(
+      'UPDATE sis.images AS images SET device = t.device, inode = t.inode FROM unnest($1::text[], $2::text[], $3::text[]) AS t (path, device, inode) WHERE images.path = t.path',
+      [files.map((f) => f.path), files.map((f) => f.device), files.map((f) => f.inode)],
+    );
+  }
+
+  /**
+   * A session-level advisory lock keyed by the folder: released by release(), or by PostgreSQL when this
+   * process's connection ends (a killed process never leaves it behind).
+   */
+  claimReindex(root: string): { release(): void } {
+    const key = `sis:reindex:${root}`;
+    const locked = this.pg.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]).rows[0]?.locked;
+    if (!locked) {
+      const holder = this.pg.query<{ host: string; pid: number; started_at: number }>('SELECT host, pid, started_at FROM sis.reindex_runs WHERE root = $1', [root]).rows[0];
+      throw new ReindexRunningError(root, holder && { host: holder.host, pid: holder.pid, startedAt: holder.started_at });
+    }
+    this.pg.query(
+      `INSERT INTO sis.reindex_runs (root, host, pid, started_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (root) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at`,
+      [root, os.hostname(), process.pid, Date.now()],
+    );
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        try {
+          this.pg.query('DELETE FROM sis.reindex_runs WHERE root = $1 AND host = $2 AND pid = $3', [root, os.hostname(), process.pid]);
+          this.pg.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+        } catch {
+          // The connection is gone, and the lock with it.
+        }
+      },
+    };
+  }
+
+  recordReindex(at: number): void {
+    this.pg.query('UPDATE sis.meta SET last_reindex_at = $1 WHERE id = 1', [at]);
+  }
+
+  /** REPEATABLE READ: every statement of fn sees the same committed state. */
+  snapshot<T>(fn: () => T): T {
+    return this.pg.transaction(fn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  close(): void {
+    this.pg.close();
+  }
+}
