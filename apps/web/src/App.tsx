@@ -253,7 +253,12 @@ export function App(): React.JSX.Element {
         />
         <div className="controls">
           <ResultCountSlider value={k} max={maxResults} onChange={(next) => go({ k: next }, 'push')} disabled={!ready} />
-          <ScoreThreshold value={url.minScore} onChange={(next) => go({ minScore: next }, 'replace')} disabled={!ready} />
+          <ScoreThreshold
+            value={url.minScore}
+            onChange={(next) => go({ minScore: next }, 'replace')}
+            disabled={!ready}
+            suggested={statsData?.scoreScale.minScore}
+          />
         </div>
         {imageProblem && (
           <div className="status status-error" role="alert" data-status="image-problem">
@@ -261,7 +266,7 @@ export function App(): React.JSX.Element {
           </div>
         )}
         <StatusLine status={status} onIndexFolder={openPanel} onClearThreshold={() => go({ minScore: undefined }, 'push')} onRetry={retry} />
-        {showGallery && <Gallery ref={galleryRef} hits={hits} onOpen={setLightbox} busy={search?.loading} />}
+        {showGallery && <Gallery ref={galleryRef} hits={hits} onOpen={setLightbox} busy={search?.loading} scoreScale={statsData?.scoreScale} />}
       </main>
       {statsData?.index && <IndexFooter index={statsData.index} />}
 

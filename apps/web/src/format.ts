@@ -31,6 +31,14 @@ export function formatScore(score: number): string {
   return score.toFixed(3);
 }
 
+export type ScoreLevel = 'strong' | 'good' | 'weak';
+
+/** How a score reads on the model's own scale (stats.scoreScale): a CLIP 0.12 is weak, a SigLIP 0.12 is strong. */
+export function scoreLevel(score: number, scale: { good: number; strong: number }): ScoreLevel {
+  if (score >= scale.strong) return 'strong';
+  return score >= scale.good ? 'good' : 'weak';
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;

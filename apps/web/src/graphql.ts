@@ -68,11 +68,19 @@ export interface StatsData {
   stats: {
     images: number;
     modelName: string;
+    scoreScale: ScoreScale;
     allowedRoots: string[];
     limits: Limits;
     index: IndexInfo;
     currentReindexJob: ReindexJob | null;
   };
+}
+
+/** What a score means for the server's model (SigLIP's cosines run about a third of CLIP's). */
+export interface ScoreScale {
+  minScore: number;
+  good: number;
+  strong: number;
 }
 
 /** What the server says about its FAISS index (exact or approximate), shown in the footer. */
@@ -110,6 +118,7 @@ export const STATS_QUERY: TypedDocumentNode<StatsData, Record<string, never>> = 
     stats {
       images
       modelName
+      scoreScale { minScore good strong }
       allowedRoots
       limits { maxResults maxQueryLength maxUploadBytes }
       index { type vectors memoryBytes fileBytes }

@@ -27,23 +27,31 @@ EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 
 def load_spec(model_dir):
     cfg = json.load(open(os.path.join(model_dir, "preprocessor_config.json"), encoding="utf-8"))
-    size = cfg["size"]["shortest_edge"] if isinstance(cfg["size"], dict) else cfg["size"]
-    crop = cfg["crop_size"]
-    crop = (crop["height"], crop["width"]) if isinstance(crop, dict) else (crop, crop)
+    if isinstance(cfg["size"], dict) and "height" in cfg["size"]:
+        # SiglipImageProcessorPil: squash to size, no crop (size None marks it).
+        size, crop = None, (cfg["size"]["height"], cfg["size"]["width"])
+    else:
+        size = cfg["size"]["shortest_edge"] if isinstance(cfg["size"], dict) else cfg["size"]
+        crop = cfg["crop_size"]
+        crop = (crop["height"], crop["width"]) if isinstance(crop, dict) else (crop, crop)
     mean = np.asarray(cfg["image_mean"], dtype=np.float32).reshape(3, 1, 1)
     std = np.asarray(cfg["image_std"], dtype=np.float32).reshape(3, 1, 1)
     return size, crop, mean, std, float(cfg.get("rescale_factor", 1 / 255))
 
 
 def preprocess(path, spec):
-    """CLIPImageProcessorPil's steps: shortest edge -> bicubic resize, centre crop, rescale, normalise, CHW."""
+    """CLIPImageProcessorPil's steps: shortest edge -> bicubic resize, centre crop, rescale, normalise, CHW
+    (SigLIP's: bicubic resize straight to the size)."""
     size, (crop_h, crop_w), mean, std, rescale = spec
     image = Image.open(path).convert("RGB")
-    w, h = image.size
-    new_w, new_h = (size, int(size * h / w)) if w <= h else (int(size * w / h), size)
-    image = image.resize((new_w, new_h), Image.BICUBIC)
-    left, top = (new_w - crop_w) // 2, (new_h - crop_h) // 2
-    image = image.crop((left, top, left + crop_w, top + crop_h))
+    if size is None:
+        image = image.resize((crop_w, crop_h), Image.BICUBIC)
+    else:
+        w, h = image.size
+        new_w, new_h = (size, int(size * h / w)) if w <= h else (int(size * w / h), size)
+        image = image.resize((new_w, new_h), Image.BICUBIC)
+        left, top = (new_w - crop_w) // 2, (new_h - crop_h) // 2
+        image = image.crop((left, top, left + crop_w, top + crop_h))
     x = (np.asarray(image, dtype=np.float64) * rescale).astype(np.float32)
     return ((x.transpose(2, 0, 1) - mean) / std).astype(np.float32)
 
@@ -82,7 +90,9 @@ def end_to_end(sess, files, spec, batch, workers):
 
 
 def add(index, sess, pending):
-    embeds = sess.run(["image_embeds"], {"pixel_values": np.stack(pending)})[0]
+    # CLIP's graph names its embedding image_embeds, SigLIP's pooler_output.
+    names = [output.name for output in sess.get_outputs()]
+    embeds = sess.run(["image_embeds" if "image_embeds" in names else "pooler_output"], {"pixel_values": np.stack(pending)})[0]
     embeds /= np.linalg.norm(embeds, axis=1, keepdims=True)
     if index is None:
         index = faiss.IndexFlatIP(embeds.shape[1])

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { openEngine } from '@sis/core';
+import { RECOMMENDED_MODELS, openEngine, recommendedModel } from '@sis/core';
 import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
+import { formatModelsTable } from './modelsTable';
 import { createReindexProgressBar } from './progressBar';
 
 interface GlobalOptions {
@@ -133,5 +134,19 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       } finally {
         engine.close();
       }
+    });
+
+  program
+    .command('models')
+    .description('the recommended models, with quality, compute, download size, languages and license; SIS_MODEL takes their names')
+    .option('--json', 'print the list as JSON')
+    .action((options: { json?: boolean }) => {
+      if (options.json) {
+        out.stdout.write(`${JSON.stringify(RECOMMENDED_MODELS, null, 2)}\n`);
+        return;
+      }
+      // Reads the configuration only to mark the model in use; a bad model setting does not hide the list.
+      const model = loadCliConfig(program.opts<GlobalOptions>().config).model;
+      out.stdout.write(`${formatModelsTable(RECOMMENDED_MODELS, recommendedModel(model)?.id ?? model)}\n`);
     });
 }

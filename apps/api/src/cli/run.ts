@@ -1,9 +1,9 @@
 import { CommanderError, type Command } from 'commander';
-import { ConfigError, ImageSkipError, InvalidSearchError, ModelNotFoundError, ScanRootError, StoreError } from '@sis/core';
+import { ConfigError, ImageSkipError, InvalidSearchError, ModelNotFoundError, ScanRootError, StoreError, UnsupportedModelError } from '@sis/core';
 import { UserFacingError } from './context';
 
 /** Errors a user can act on, shown as one line without a stack. */
-const userErrors = [UserFacingError, ConfigError, InvalidSearchError, ModelNotFoundError, ScanRootError, ImageSkipError, StoreError];
+const userErrors = [UserFacingError, ConfigError, InvalidSearchError, ModelNotFoundError, UnsupportedModelError, ScanRootError, ImageSkipError, StoreError];
 
 export async function runCli(program: Command, argv: string[]): Promise<void> {
   try {

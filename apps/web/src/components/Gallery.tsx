@@ -1,12 +1,14 @@
 import { forwardRef, memo, useCallback } from 'react';
-import type { Hit } from '../graphql';
-import { altText, formatScore } from '../format';
+import type { Hit, ScoreScale } from '../graphql';
+import { altText, formatScore, scoreLevel } from '../format';
 
 export interface GalleryProps {
   hits: Hit[];
   onOpen: (index: number) => void;
   /** A newer search is on its way: the tiles shown are the previous ones. */
   busy?: boolean;
+  /** The model's score scale: badges are coloured by it. */
+  scoreScale?: ScoreScale;
 }
 
 /**
@@ -14,11 +16,11 @@ export interface GalleryProps {
  * reserve their space from the image's dimensions, and off-screen tiles skip layout and paint (content-visibility),
  * so hundreds of results do not stall the page.
  */
-export const Gallery = forwardRef<HTMLUListElement, GalleryProps>(function Gallery({ hits, onOpen, busy }, ref) {
+export const Gallery = forwardRef<HTMLUListElement, GalleryProps>(function Gallery({ hits, onOpen, busy, scoreScale }, ref) {
   return (
     <ul ref={ref} className={`gallery${busy ? ' busy' : ''}`} aria-label="Results" aria-busy={busy || undefined} data-count={hits.length}>
       {hits.map((hit, index) => (
-        <Tile key={`${hit.id}:${index}`} hit={hit} index={index} onOpen={onOpen} />
+        <Tile key={`${hit.id}:${index}`} hit={hit} index={index} onOpen={onOpen} scoreScale={scoreScale} />
       ))}
     </ul>
   );
@@ -28,9 +30,10 @@ interface TileProps {
   hit: Hit;
   index: number;
   onOpen: (index: number) => void;
+  scoreScale: ScoreScale | undefined;
 }
 
-const Tile = memo(function Tile({ hit, index, onOpen }: TileProps) {
+const Tile = memo(function Tile({ hit, index, onOpen, scoreScale }: TileProps) {
   const open = useCallback(() => onOpen(index), [onOpen, index]);
   const alt = altText(hit.path);
   return (
@@ -45,7 +48,7 @@ const Tile = memo(function Tile({ hit, index, onOpen }: TileProps) {
           decoding="async"
           draggable={false}
         />
-        <span className="score" aria-hidden="true">
+        <span className={scoreScale ? `score score-${scoreLevel(hit.score, scoreScale)}` : 'score'} aria-hidden="true">
           {formatScore(hit.score)}
         </span>
         <span className="path" id={`path-${index}`}>

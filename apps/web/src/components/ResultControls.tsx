@@ -58,10 +58,12 @@ export interface ScoreThresholdProps {
   value: number | undefined;
   onChange: (minScore: number | undefined) => void;
   disabled?: boolean;
+  /** The model's suggested threshold (stats.scoreScale.minScore), offered in the help text. */
+  suggested?: number;
 }
 
 /** Optional minimum cosine score; empty means no threshold. */
-export function ScoreThreshold({ value, onChange, disabled }: ScoreThresholdProps): React.JSX.Element {
+export function ScoreThreshold({ value, onChange, disabled, suggested }: ScoreThresholdProps): React.JSX.Element {
   const [text, setText] = useState(value === undefined ? '' : String(value));
   const id = useId();
   const helpId = useId();
@@ -97,7 +99,7 @@ export function ScoreThreshold({ value, onChange, disabled }: ScoreThresholdProp
         min={-1}
         max={1}
         step={0.05}
-        placeholder="none"
+        placeholder={suggested === undefined ? 'none' : `none (try ${suggested})`}
         value={text}
         onChange={onInput}
         disabled={disabled}
@@ -105,7 +107,9 @@ export function ScoreThreshold({ value, onChange, disabled }: ScoreThresholdProp
         aria-describedby={helpId}
       />
       <span id={helpId} className={invalid ? 'field-error' : 'visually-hidden'}>
-        {invalid ? 'A score is a number from -1 to 1.' : 'Cosine similarity from -1 to 1; leave empty for no threshold.'}
+        {invalid
+          ? 'A score is a number from -1 to 1.'
+          : `Cosine similarity from -1 to 1; leave empty for no threshold.${suggested === undefined ? '' : ` Suggested for this model: ${suggested}.`}`}
       </span>
     </div>
   );

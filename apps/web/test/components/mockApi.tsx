@@ -57,13 +57,17 @@ export function renderApp(api: MockApi, url = '/'): RenderResult {
   );
 }
 
-export function statsAnswer(images = 8091, overrides: { maxResults?: number; currentReindexJob?: ReindexJob | null; maxUploadBytes?: number } = {}): Answer {
+export function statsAnswer(
+  images = 8091,
+  overrides: { maxResults?: number; currentReindexJob?: ReindexJob | null; maxUploadBytes?: number; scoreScale?: { minScore: number; good: number; strong: number } } = {},
+): Answer {
   return {
     data: {
       stats: {
         __typename: 'Stats',
         images,
         modelName: 'clip-tiny-random',
+        scoreScale: { __typename: 'ScoreScale', ...(overrides.scoreScale ?? { minScore: 0.2, good: 0.25, strong: 0.3 }) },
         allowedRoots: ['/home/me/Pictures'],
         limits: { __typename: 'Limits', maxResults: overrides.maxResults ?? 1000, maxQueryLength: 1000, maxUploadBytes: overrides.maxUploadBytes ?? 10 * 1024 * 1024 },
         index: { __typename: 'IndexStats', type: 'IDMap2,Flat', vectors: images, memoryBytes: images * 2048, fileBytes: images * 2048 + 1024 },

@@ -56,7 +56,9 @@ function coldStartOnce(config: AppConfig, query: string, k: number): Promise<{ t
   });
 }
 
-export async function runBench(config: AppConfig, options: BenchOptions, progress: ProgressDisplay): Promise<BenchResult> {
+export async function runBench(configured: AppConfig, options: BenchOptions, progress: ProgressDisplay): Promise<BenchResult> {
+  // A limited run indexes a folder of links to the images (limitedFolder): the bench's own links, followed.
+  const config = options.limit === undefined ? configured : { ...configured, followSymlinks: true };
   const startedAt = new Date();
   const machine = machineInfo();
   const workDir = makeWorkDir(options.workDir);

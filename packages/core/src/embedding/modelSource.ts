@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppConfig } from '../config';
+import { recommendedModel } from './registry';
 
 /** Where transformers.js finds a model: a local folder, or the hub with a cache under the data directory. */
 export interface ModelSource {
@@ -34,8 +35,10 @@ export function resolveModelSource(config: Pick<AppConfig, 'model' | 'offline' |
       cacheDir,
     };
   }
-  // Hub ids: files downloaded once land in the cache; offline, only the cache is used.
-  return { modelName: config.model, modelId: config.model, localModelPath: cacheDir, allowRemote: !config.offline, cacheDir };
+  // Hub ids (or a recommended model's short name, recorded as its id): files downloaded once land in the
+  // cache; offline, only the cache is used.
+  const id = recommendedModel(config.model)?.id ?? config.model;
+  return { modelName: id, modelId: id, localModelPath: cacheDir, allowRemote: !config.offline, cacheDir };
 }
 
 /** Turns transformers.js's loading errors into one line that says what to do. */

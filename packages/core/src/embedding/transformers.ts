@@ -6,7 +6,17 @@ import type * as TransformersModule from '@huggingface/transformers' with { 'res
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const transformers = require('@huggingface/transformers') as typeof TransformersModule;
 
-export const { AutoConfig, AutoImageProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, Tensor, env } =
+export const {
+  AutoConfig,
+  AutoImageProcessor,
+  AutoTokenizer,
+  CLIPTextModelWithProjection,
+  CLIPVisionModelWithProjection,
+  SiglipTextModel,
+  SiglipVisionModel,
+  Tensor,
+  env,
+} =
   transformers;
 export type Tensor = TransformersModule.Tensor;
 export type PreTrainedModel = TransformersModule.PreTrainedModel;

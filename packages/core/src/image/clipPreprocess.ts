@@ -15,6 +15,12 @@ export interface ClipPreprocessSpec {
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
   readonly rescaleFactor: number;
+  /**
+   * SigLIP's rule: resize straight to cropWidth x cropHeight, aspect ratio not kept, no crop
+   * (`shortestEdge` is then the smaller side, used only to size the large-JPEG reduction).
+   * Absent: CLIP's rule, shortest edge then centre crop.
+   */
+  readonly squash?: boolean;
 }
 
 export interface Size {
@@ -24,17 +30,14 @@ export interface Size {
 
 const PIL_BICUBIC = 3;
 /** transformers' BaseImageProcessor default when the file omits rescale_factor. */
-const DEFAULT_RESCALE_FACTOR = 1 / 255;
+export const DEFAULT_RESCALE_FACTOR = 1 / 255;
 
-const positiveInt = z.number().int().positive();
+export const positiveInt = z.number().int().positive();
 const channelTriple = z.tuple([z.number(), z.number(), z.number()]);
-const mustBeTrue = (name: string) =>
-  z.boolean().refine((value) => value, { message: `${name}=false is not supported by this pipeline` });
+const mustBeTrue = (name: string) => z.boolean().refine((value) => value, { message: `${name}=false is not supported by this pipeline` });
 
-const preprocessorConfigSchema = z.looseObject({
-  // Legacy configs give a bare int for size/crop_size; transformers reads those as shortest_edge / square crop.
-  size: z.union([positiveInt, z.looseObject({ shortest_edge: positiveInt })]),
-  crop_size: z.union([positiveInt, z.looseObject({ height: positiveInt, width: positiveInt })]),
+/** The fields CLIP's and SigLIP's preprocessor_config.json share, and the values this pipeline implements. */
+export const sharedPreprocessorFields = {
   image_mean: channelTriple,
   image_std: channelTriple.refine((std) => std.every((s) => s > 0), { message: 'image_std must be > 0' }),
   rescale_factor: z.number().positive().optional(),
@@ -43,10 +46,17 @@ const preprocessorConfigSchema = z.looseObject({
     .refine((value) => value === PIL_BICUBIC, { message: 'only resample=3 (PIL BICUBIC) is implemented' })
     .optional(),
   do_resize: mustBeTrue('do_resize').optional(),
-  do_center_crop: mustBeTrue('do_center_crop').optional(),
   do_rescale: mustBeTrue('do_rescale').optional(),
   do_normalize: mustBeTrue('do_normalize').optional(),
   do_convert_rgb: mustBeTrue('do_convert_rgb').optional(),
+};
+
+const preprocessorConfigSchema = z.looseObject({
+  // Legacy configs give a bare int for size/crop_size; transformers reads those as shortest_edge / square crop.
+  size: z.union([positiveInt, z.looseObject({ shortest_edge: positiveInt })]),
+  crop_size: z.union([positiveInt, z.looseObject({ height: positiveInt, width: positiveInt })]),
+  ...sharedPreprocessorFields,
+  do_center_crop: mustBeTrue('do_center_crop').optional(),
 });
 
 /** Parses a model's preprocessor_config.json (already JSON-parsed); throws a descriptive Error if unusable. */
@@ -106,14 +116,14 @@ function normalisationTables(spec: ClipPreprocessSpec): Float32Array[] {
 }
 
 /**
- * Resize + centre crop + normalise `rgb` into CLIP `pixel_values` [3, cropHeight, cropWidth].
+ * Resize + centre crop (or squash, see ClipPreprocessSpec.squash) + normalise `rgb` into `pixel_values` [3, cropHeight, cropWidth].
  * `logicalSize` is the size the resize rule is computed from: the image's real (oriented) size when
  * `rgb` is a reduced decode of a very large image, so the output geometry does not depend on it.
  */
 export function toClipPixelValues(rgb: RgbImage, spec: ClipPreprocessSpec, logicalSize: Size = rgb): Float32Array {
   assertRgbImage(rgb);
   const { cropWidth, cropHeight } = spec;
-  const resized = resizeOutputSize(logicalSize.width, logicalSize.height, spec.shortestEdge);
+  const resized = spec.squash ? { width: cropWidth, height: cropHeight } : resizeOutputSize(logicalSize.width, logicalSize.height, spec.shortestEdge);
   const origin = centerCropOrigin(resized.width, resized.height, cropWidth, cropHeight);
 
   // Part of the crop that the resized image covers (all of it unless the crop is larger than the image).

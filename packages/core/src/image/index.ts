@@ -6,6 +6,7 @@ import { toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
 import { decodeImage } from './decode';
 
 export { parsePreprocessorConfig, toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
+export { parseSiglipPreprocessorConfig } from './siglipPreprocess';
 export { decodeImage, type DecodedImage } from './decode';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';

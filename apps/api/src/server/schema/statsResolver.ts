@@ -1,5 +1,5 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import type { LibraryStats } from '@sis/core';
+import { scoreScaleOf, type LibraryStats } from '@sis/core';
 import type { ApiContext } from '../context';
 import { presentJob } from './present';
 import { Stats } from './types';
@@ -30,6 +30,8 @@ export class StatsResolver {
       },
       modelName: stats.modelName,
       dimension: stats.dimension,
+      modelFamily: ctx.engine.embedder.family,
+      scoreScale: { ...scoreScaleOf(ctx.engine.embedder.modelName, ctx.engine.embedder.family) },
       dataDir: stats.dataDir,
       lastReindexAt: stats.lastReindexAt === null ? null : new Date(stats.lastReindexAt),
       allowedRoots: [...ctx.roots.roots],

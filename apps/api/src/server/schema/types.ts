@@ -176,6 +176,18 @@ export class IndexStats {
   rebuilding!: string | null;
 }
 
+@ObjectType({ description: "What a cosine score means for the model in use: SigLIP's run about a third of CLIP's (see `sis models`)." })
+export class ScoreScale {
+  @Field(() => Float, { description: 'Suggested minScore: hits below it are very unlikely to match.' })
+  minScore!: number;
+
+  @Field(() => Float, { description: 'A text-image score that usually means a fair match.' })
+  good!: number;
+
+  @Field(() => Float, { description: 'A text-image score that usually means a clear match.' })
+  strong!: number;
+}
+
 @ObjectType()
 export class Stats {
   @Field(() => Int, { description: 'Images in the index (what search covers).' })
@@ -195,6 +207,12 @@ export class Stats {
 
   @Field(() => Int, { description: 'Embedding dimension.' })
   dimension!: number;
+
+  @Field({ description: "The model's family, from its config.json: clip or siglip." })
+  modelFamily!: string;
+
+  @Field(() => ScoreScale, { description: "Score defaults of the model's entry in `sis models`, else of its family." })
+  scoreScale!: ScoreScale;
 
   @Field()
   dataDir!: string;

@@ -1,23 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  AutoConfig,
-  AutoImageProcessor,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  Tensor,
-  env,
-  type PreTrainedModel,
-} from './transformers';
+import { AutoConfig, AutoImageProcessor, Tensor, env, type PreTrainedModel } from './transformers';
 import type { AppConfig } from '../config';
-import { parsePreprocessorConfig, type ClipPreprocessSpec } from '../image';
+import type { ClipPreprocessSpec } from '../image';
+import { UnsupportedModelError, modelFamilyOf, type ModelFamily, type ModelFamilyName } from './modelFamily';
 import { ModelNotFoundError, modelLoadError, resolveModelSource, type ModelSource } from './modelSource';
 import { graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
 import { ortSessionOptions, type SessionUse } from './sessionOptions';
-import { ClipTokenizer } from './tokenizer';
+import { ModelTokenizer } from './tokenizer';
 import { splitRowsNormalized } from './vectors';
 
-/** What the rest of the engine needs from CLIP: unit-length text and image vectors. */
+/** What the rest of the engine needs from a model: unit-length text and image vectors in one space. */
 export interface Embedder {
   readonly modelName: string;
   readonly dimension: number;
@@ -31,6 +24,8 @@ export interface Embedder {
 
 /** A loaded model as the apps use it: embedding, plus loading up front and showing what the text tower sees. */
 export interface ModelEmbedder extends Embedder {
+  /** 'clip' or 'siglip' (config.json's model_type): scores mean different things per family. */
+  readonly family: ModelFamilyName;
   /** The token ids the text tower sees for one text. */
   tokenize(text: string): Promise<number[]>;
   /** Loads both towers now (a server does this at start rather than on the first request). */
@@ -46,18 +41,30 @@ export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' |
     visionSessionUse?: SessionUse;
   };
 
-/** CLIP text and vision towers via transformers.js on onnxruntime-node; each tower loads once, on first use. */
-export class ClipEmbedder implements ModelEmbedder {
-  private textTower?: Promise<{ tokenizer: ClipTokenizer; model: PreTrainedModel }>;
+/**
+ * The text and vision towers of a CLIP or SigLIP model (see modelFamily.ts) via transformers.js on
+ * onnxruntime-node; each tower loads once, on first use.
+ */
+export class TransformersEmbedder implements ModelEmbedder {
+  private textTower?: Promise<{ tokenizer: ModelTokenizer; model: PreTrainedModel }>;
   private visionTower?: Promise<PreTrainedModel>;
 
   private constructor(
     private readonly source: ModelSource,
     private readonly settings: EmbedderSettings,
-    readonly dimension: number,
+    private readonly modelFamily: ModelFamily,
     readonly preprocess: ClipPreprocessSpec,
     readonly towers: TowerPrecision,
   ) {}
+
+  /** 'clip' or 'siglip' (config.json's model_type): scores mean different things per family. */
+  get family(): ModelFamilyName {
+    return this.modelFamily.name;
+  }
+
+  get dimension(): number {
+    return this.modelFamily.dimension;
+  }
 
   get modelName(): string {
     return this.source.modelName;
@@ -68,32 +75,35 @@ export class ClipEmbedder implements ModelEmbedder {
   }
 
   /** Reads the model's config and preprocessor (small files); the towers load lazily. */
-  static async load(settings: EmbedderSettings): Promise<ClipEmbedder> {
+  static async load(settings: EmbedderSettings): Promise<TransformersEmbedder> {
     const source = resolveModelSource(settings);
     const towers = towerPrecision({ dtype: settings.dtype ?? 'fp32', dtypeVision: settings.dtypeVision ?? '', dtypeText: settings.dtypeText ?? '' });
     assertGraphFilesExist(source, towers);
     configureTransformers(source);
-    const modelConfig = (await AutoConfig.from_pretrained(source.modelId).catch((error: unknown) => {
+    const modelConfig: unknown = await AutoConfig.from_pretrained(source.modelId).catch((error: unknown) => {
       throw modelLoadError(source, settings.offline, error);
-    })) as unknown as { projection_dim?: unknown };
-    const dimension = Number(modelConfig.projection_dim);
-    if (!Number.isInteger(dimension) || dimension <= 0) {
-      throw new Error(`Model ${source.modelName} has no valid projection_dim in config.json; is it a CLIP model?`);
-    }
+    });
+    const family = modelFamilyOf(source.modelName, modelConfig);
     const imageProcessor = (await AutoImageProcessor.from_pretrained(source.modelId).catch((error: unknown) => {
       throw modelLoadError(source, settings.offline, error);
     })) as unknown as { config: unknown };
-    return new ClipEmbedder(source, settings, dimension, parsePreprocessorConfig(imageProcessor.config), towers);
+    let preprocess: ClipPreprocessSpec;
+    try {
+      preprocess = family.parsePreprocessor(imageProcessor.config);
+    } catch (error) {
+      throw new UnsupportedModelError(`Model ${source.modelName} is not supported: ${(error as Error).message}`);
+    }
+    return new TransformersEmbedder(source, settings, family, preprocess, towers);
   }
 
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const { tokenizer, model } = await this.loadTextTower();
-    const output = (await model({ input_ids: tokenizer.encode(texts) })) as { text_embeds: Tensor };
-    return this.rows(output.text_embeds, texts.length);
+    const output = (await model({ input_ids: tokenizer.encode(texts) })) as Record<string, Tensor>;
+    return this.rows(output, this.modelFamily.textOutput, texts.length);
   }
 
-  /** The token ids the text tower sees for one text (start and end tokens included, at most 77). */
+  /** The token ids the text tower sees for one text (CLIP: start and end tokens, at most 77; SigLIP: padded to exactly 64). */
   async tokenize(text: string): Promise<number[]> {
     const { tokenizer } = await this.loadTextTower();
     return Array.from(tokenizer.encode([text]).data as BigInt64Array, Number);
@@ -118,8 +128,8 @@ export class ClipEmbedder implements ModelEmbedder {
     const { cropHeight, cropWidth } = this.preprocess;
     const model = await this.loadVisionTower();
     const input = new Tensor('float32', batch, [count, 3, cropHeight, cropWidth]);
-    const output = (await model({ pixel_values: input })) as { image_embeds: Tensor };
-    return this.rows(output.image_embeds, count);
+    const output = (await model({ pixel_values: input })) as Record<string, Tensor>;
+    return this.rows(output, this.modelFamily.imageOutput, count);
   }
 
   private imageSize(): number {
@@ -131,7 +141,9 @@ export class ClipEmbedder implements ModelEmbedder {
     await Promise.all([this.loadTextTower(), this.loadVisionTower()]);
   }
 
-  private rows(embeds: Tensor, count: number): Float32Array[] {
+  private rows(outputs: Record<string, Tensor>, name: string, count: number): Float32Array[] {
+    const embeds = outputs[name];
+    if (embeds === undefined) throw new Error(`Model ${this.modelName} returned no ${name} output`);
     const [rows, dimension] = embeds.dims as [number, number];
     if (rows !== count || dimension !== this.dimension) {
       throw new Error(`Model returned embeddings of shape [${rows}, ${dimension}], expected [${count}, ${this.dimension}]`);
@@ -142,8 +154,8 @@ export class ClipEmbedder implements ModelEmbedder {
   private loadTextTower() {
     this.textTower ??= (async () => {
       configureTransformers(this.source);
-      const tokenizer = await ClipTokenizer.load(this.source.modelId);
-      const model = await CLIPTextModelWithProjection.from_pretrained(this.source.modelId, this.modelOptions(this.towers.text, 'latency'));
+      const tokenizer = await ModelTokenizer.load(this.source.modelId, this.modelFamily.textPadding, this.modelFamily.maxTextPositions);
+      const model = await this.modelFamily.textModel.from_pretrained(this.source.modelId, this.modelOptions(this.towers.text, 'latency'));
       return { tokenizer, model };
     })().catch((error: unknown) => {
       this.textTower = undefined; // a later call may retry
@@ -155,7 +167,7 @@ export class ClipEmbedder implements ModelEmbedder {
   private loadVisionTower() {
     this.visionTower ??= (() => {
       configureTransformers(this.source);
-      return CLIPVisionModelWithProjection.from_pretrained(
+      return this.modelFamily.visionModel.from_pretrained(
         this.source.modelId,
         this.modelOptions(this.towers.vision, this.settings.visionSessionUse ?? 'throughput'),
       );
@@ -202,3 +214,6 @@ function configureTransformers(source: ModelSource): void {
   env.useFSCache = true;
   env.cacheDir = source.cacheDir;
 }
+
+/** The name the engine and the CLIP parity tests have always used. */
+export { TransformersEmbedder as ClipEmbedder };
