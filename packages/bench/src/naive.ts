@@ -6,7 +6,7 @@
  * with the same checkpoint cadence, so the comparison isolates the pipeline itself.
  */
 import path from 'node:path';
-import { decodeImage, scanImages, toClipPixelValues, type AppConfig, type Embedder, type ImageLibrary, type LibraryChanges } from '@sis/core';
+import { decodeImage, scanImages, scanOptionsOf, toClipPixelValues, type AppConfig, type Embedder, type ImageLibrary, type LibraryChanges } from '@sis/core';
 // The full-size decode and the preprocessing step on their own (prepareClipImage always pre-reduces very
 // large JPEGs, which the naive pipeline must not).
 
@@ -25,7 +25,7 @@ export async function naiveReindex(
   onProgress?: (done: number, total: number) => void,
 ): Promise<NaiveSummary> {
   const start = performance.now();
-  const scan = await scanImages(path.resolve(folder), { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
+  const scan = await scanImages(path.resolve(folder), scanOptionsOf(config));
   const timings = { scanMs: performance.now() - start, decodeMs: 0, inferenceMs: 0, writeMs: 0 };
   let pending: LibraryChanges = { upsertIndexed: [], upsertSkipped: [], removePaths: [] };
   const write = () => {

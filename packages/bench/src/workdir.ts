@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LOCK_FILE_NAME, resolveModelSource, scanImages, type AppConfig } from '@sis/core';
+import { LOCK_FILE_NAME, resolveModelSource, scanImages, scanOptionsOf, type AppConfig } from '@sis/core';
 
 /** A fresh scratch folder for data directories (each benchmark run indexes into its own). */
 export function makeWorkDir(base?: string): string {
@@ -36,7 +36,7 @@ export function scratchDataDir(config: AppConfig, dir: string): AppConfig {
  */
 export async function limitedFolder(folder: string, limit: number | undefined, config: AppConfig, workDir: string): Promise<string> {
   if (limit === undefined) return folder;
-  const scan = await scanImages(folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
+  const scan = await scanImages(folder, scanOptionsOf(config));
   const target = path.join(workDir, 'images');
   for (const file of scan.files.slice(0, limit)) {
     const link = path.join(target, path.relative(folder, file.path));

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { availableCores, decodeThreadsFor, graphFile, scanImages, type AppConfig, type ModelDtype } from '@sis/core';
+import { availableCores, decodeThreadsFor, graphFile, scanImages, scanOptionsOf, type AppConfig, type ModelDtype } from '@sis/core';
 import { runWorker, type WorkerHandlers } from '../ipc';
 import { workerScript } from '../paths';
 import { pythonEnv, quantizeModel, runPythonReference, type PythonEnv } from '../python';
@@ -21,7 +21,7 @@ export function defaultSplits(config: Pick<AppConfig, 'threads' | 'decodeThreads
 async function cameraFolder(config: AppConfig, folder: string, workDir: string, count: number): Promise<string> {
   const target = path.join(workDir, 'camera-4032x3024');
   fs.mkdirSync(target, { recursive: true });
-  const scan = await scanImages(folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
+  const scan = await scanImages(folder, scanOptionsOf(config));
   for (const [i, file] of scan.files.slice(0, count).entries()) {
     await sharp(file.path).resize(4032, 3024, { fit: 'fill' }).jpeg({ quality: 90 }).toFile(path.join(target, `camera-${String(i).padStart(3, '0')}.jpg`));
   }

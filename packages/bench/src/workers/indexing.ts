@@ -13,7 +13,7 @@ import {
   Indexer,
   indexerSettingsOf,
   prepareClipImage,
-  scanImages,
+  scanImages, scanOptionsOf,
   type AppConfig,
   type ClipPreprocessSpec,
   type ReindexSummary,
@@ -158,7 +158,7 @@ async function main(job: IndexingJob, reporter: WorkerReporter): Promise<Indexin
   const prepare: Prepare = (source, spec) => prepareClipImage(source, spec, limits);
 
   // Distinct real images for the model-only measurement (the model's cost does not depend on the pixels).
-  const scan = await scanImages(job.folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
+  const scan = await scanImages(job.folder, scanOptionsOf(config));
   const batchSize = config.batchSize;
   const batches: Float32Array[][] = [];
   for (let i = 0; i + batchSize <= scan.files.length && batches.length < 4; i += batchSize) {

@@ -16,7 +16,7 @@ import {
   decodeImage,
   graphFile,
   prepareClipImage,
-  scanImages,
+  scanImages, scanOptionsOf,
   toClipPixelValues,
   type AppConfig,
   type ModelDtype,
@@ -140,7 +140,7 @@ async function reindexOnce(job: ThroughputJob, embedder: ClipEmbedder, pool: Dec
 
 async function main(job: ThroughputJob, reporter: WorkerReporter): Promise<ThroughputResult> {
   const { config } = job;
-  const scan = await scanImages(job.folder, { extensions: config.imageExtensions, includeHidden: config.includeHidden, followSymlinks: config.followSymlinks });
+  const scan = await scanImages(job.folder, scanOptionsOf(config));
   const files = scan.files.map((file) => file.path);
   if (files.length < config.batchSize) throw new Error(`${job.folder} has ${files.length} images, fewer than one batch of ${config.batchSize}`);
   const result: ThroughputResult = { entries: [], skipped: [] };

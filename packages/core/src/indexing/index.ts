@@ -1,6 +1,6 @@
 export { Indexer, type IndexerSettings, type LibraryWriter, type PrepareImage, type ReindexOptions, type ReindexSummary, type SkippedFile, type StageTimings } from './indexer';
 export { planReindex, isInside, type KnownFile, type ReindexPlan } from './plan';
-export { scanImages, assertScannableRoot, ScanRootError, type ScannedFile, type ScanProblem } from './scan';
+export { scanImages, scanOptionsOf, assertScannableRoot, ScanRootError, type ScannedFile, type ScanProblem } from './scan';
 export type { ReindexProgress, ReindexPhase } from './progress';
 export { prefetchMap } from './prefetch';
 export { DECODE_REQUESTS_PER_THREAD, DecodePool, type DecodePoolOptions } from './decodePool';

@@ -5,7 +5,7 @@ import { ImageSkipError } from '../image';
 import { planReindex, type KnownFile } from './plan';
 import { prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
-import { assertScannableRoot, scanImages, type ScannedFile, type ScanProblem } from './scan';
+import { assertScannableRoot, scanImages, scanOptionsOf, type ScannedFile, type ScanProblem } from './scan';
 
 /** The part of the image library an indexer writes to (ImageLibrary satisfies it). */
 export interface LibraryWriter {
@@ -113,7 +113,7 @@ export class Indexer {
     const report = () => options.onProgress?.({ ...progress });
     report();
 
-    const scan = await scanImages(root, { extensions: this.settings.imageExtensions, includeHidden: this.settings.includeHidden, followSymlinks: this.settings.followSymlinks });
+    const scan = await scanImages(root, scanOptionsOf(this.settings));
     timings.scanMs = performance.now() - startedAt;
     const skipped: SkippedFile[] = scan.problems.map((problem) => ({ ...problem }));
     const plan = planReindex(root, scan.files, this.library.fileStates());

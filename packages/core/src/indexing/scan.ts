@@ -25,6 +25,11 @@ export interface ScanOptions {
   followSymlinks?: boolean;
 }
 
+/** The scan options of a configuration or of indexer settings (SIS_IMAGE_EXTENSIONS, SIS_INCLUDE_HIDDEN, SIS_FOLLOW_SYMLINKS). */
+export function scanOptionsOf(settings: { imageExtensions: readonly string[]; includeHidden: boolean; followSymlinks?: boolean }): ScanOptions {
+  return { extensions: settings.imageExtensions, includeHidden: settings.includeHidden, followSymlinks: settings.followSymlinks };
+}
+
 export interface ScanResult {
   files: ScannedFile[];
   problems: ScanProblem[];
