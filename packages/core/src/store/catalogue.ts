@@ -1,4 +1,5 @@
 import type { ModelIdentity } from './errors';
+import type { ModelStagingStore } from './modelStaging';
 import type { CatalogueImage, CatalogueSkippedFile, IndexedImageInput, KnownFileState, SkippedFileInput, StoredImage } from './types';
 
 /**
@@ -57,6 +58,8 @@ export interface Catalogue {
    * guaranteed already (SQLite's data directory lock).
    */
   claimReindex?(root: string): { release(): void };
+  /** A model switch's vectors, built beside the library's (modelStaging.ts). */
+  readonly staging: ModelStagingStore;
   /** Runs fn in one read transaction, so that everything it reads comes from the same committed state. */
   snapshot<T>(fn: () => T): T;
   close(): void;

@@ -85,7 +85,7 @@ export class FollowingIndex {
 
   private constructor(
     private catalogue: Catalogue,
-    private readonly options: FollowingIndexOptions,
+    private options: FollowingIndexOptions,
   ) {
     this.state = this.load();
   }
@@ -118,6 +118,16 @@ export class FollowingIndex {
     this.catalogue = catalogue;
     this.state = this.load();
     this.options.onChange?.('reloaded');
+  }
+
+  /** Follows a catalogue whose vectors a completed model switch replaced (all of them, maybe at another dimension). */
+  reloadForModel(dimension: number): void {
+    this.cancelRebuild();
+    this.options = { ...this.options, dimension };
+    this.state = this.load();
+    if (this.writes && this.state.loadedFrom === 'catalogue') this.saveRebuilt();
+    this.options.onChange?.('reloaded');
+    this.maybeStartRebuild();
   }
 
   /**

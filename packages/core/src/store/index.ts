@@ -4,6 +4,16 @@ export type { Catalogue, CatalogueMeta, CatalogueChanges, CommittedChanges, Chan
 export { SqliteCatalogue, CATALOGUE_FILE_NAME } from './sqliteCatalogue';
 export { LATEST_SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqliteMigrations';
 export { FollowingIndex } from './followingIndex';
+export {
+  ModelSwitchedError,
+  NoStagedModelError,
+  type StagedModel,
+  type StagingTarget,
+  type StagedVector,
+  type CompletedSwitch,
+  type ModelSwitchWriter,
+  type ModelStagingStore,
+} from './modelStaging';
 export { PostgresCatalogue, CHANGES_CHANNEL } from './postgresCatalogue';
 export { ChangeFollower, type ChangeFollowerOptions } from './changeFollower';
 export { PG_LATEST_SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './postgresMigrations';

@@ -17,6 +17,7 @@ import { FollowingIndex, type IndexChange } from './followingIndex';
 import { indexFilePaths } from './indexFile';
 import { resolveIndexSettings, type IndexSettings } from './indexPlan';
 import { WriterLock } from './lock';
+import { ModelSwitchedError, type CompletedSwitch, type StagedModel, type StagedVector, type StagingTarget } from './modelStaging';
 import { CATALOGUE_FILE_NAME, SqliteCatalogue } from './sqliteCatalogue';
 import type { CatalogueImage, ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
 import { normalisedQuery, validateChanges } from './validation';
@@ -45,7 +46,7 @@ export class ImageLibrary implements ImageStore {
   private constructor(
     readonly dataDir: string,
     readonly writable: boolean,
-    private readonly model: ModelIdentity,
+    private model: ModelIdentity,
     private catalogue: Catalogue,
     private readonly lock: WriterLock | undefined,
     private readonly index: FollowingIndex,
@@ -255,6 +256,46 @@ export class ImageLibrary implements ImageStore {
     this.catalogue.recordReindex(completedAt);
   }
 
+  /** The model switch in progress (another model's vectors being built beside these), if any. */
+  stagedModel(): StagedModel | undefined {
+    this.assertOpen();
+    return this.catalogue.staging.stagedModel();
+  }
+
+  /** Starts building another model's vectors beside this library's (resuming a switch to the same model). */
+  beginModelSwitch(model: ModelIdentity & { precision: string }): StagedModel {
+    this.assertWritable('switch models');
+    modelOf({ ...model, writable: true });
+    return commitOrExplain(this.dataDir, () => this.catalogue.staging.beginStaging(model, Date.now()));
+  }
+
+  unstagedImages(afterId: number, limit: number): StagingTarget[] {
+    this.assertWritable('switch models');
+    return this.catalogue.staging.unstagedImages(afterId, limit);
+  }
+
+  stageVectors(vectors: readonly StagedVector[]): void {
+    this.assertWritable('switch models');
+    commitOrExplain(this.dataDir, () => this.catalogue.staging.stageVectors(vectors));
+  }
+
+  /**
+   * Commits the switch (one transaction: the staged vectors and model become the library's, the old vectors
+   * are deleted), then rebuilds the index from the new vectors. Synchronous: no search runs in between.
+   */
+  completeModelSwitch(): CompletedSwitch {
+    this.assertWritable('switch models');
+    const completed = commitOrExplain(this.dataDir, () => this.catalogue.staging.completeStaging());
+    this.model = completed.model;
+    this.index.reloadForModel(completed.model.dimension);
+    return completed;
+  }
+
+  discardModelSwitch(): void {
+    this.assertWritable('switch models');
+    this.catalogue.staging.discardStaging();
+  }
+
   /**
    * Readers: picks up what writers committed since this library was opened (or last refreshed). Returns true
    * if anything changed. Cheap when nothing did; otherwise follows the change log, or reloads the index (a
@@ -279,6 +320,10 @@ export class ImageLibrary implements ImageStore {
       this.index.replaceCatalogue(opened);
       return true;
     }
+    const meta = this.catalogue.readMeta();
+    if (meta && meta.generation !== this.index.generation && (meta.modelName !== this.model.modelName || meta.dimension !== this.model.dimension)) {
+      throw new ModelSwitchedError(this.catalogue.location, this.model.modelName, meta.modelName);
+    }
     const moved = this.index.catchUp();
     if (!moved && this.rowsNeedReload) this.updateRows('reloaded');
     return moved;
@@ -302,6 +347,7 @@ export class ImageLibrary implements ImageStore {
         generation: meta.generation,
         indexGeneration: this.index.generation,
         lastReindexAt: meta.lastReindexAt,
+        modelSwitch: this.catalogue.staging.stagedModel() ?? null,
         index,
       };
     });

@@ -5,6 +5,7 @@ import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddi
 import { encodeEmbedding } from './embeddingCodec';
 import { CatalogueError, DEFAULT_PRECISION, ReindexRunningError, type ModelIdentity } from './errors';
 import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSION } from './postgresMigrations';
+import { PostgresModelStaging } from './postgresStaging';
 import { redactUrl, SyncPostgres } from './syncPostgres';
 import type { CatalogueImage, CatalogueSkippedFile, KnownFileState, StoredImage } from './types';
 
@@ -38,6 +39,10 @@ export class PostgresCatalogue implements Catalogue {
       ...(options.applicationName !== undefined ? { applicationName: options.applicationName } : {}),
     });
     return new PostgresCatalogue(pg, url, options.writable);
+  }
+
+  get staging(): PostgresModelStaging {
+    return new PostgresModelStaging(this.pg, this.location, CHANGES_CHANNEL);
   }
 
   /** The connection, for what lives beside the catalogue (advisory locks). */

@@ -70,6 +70,25 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'a staged model: the vectors of the model a switch is building, beside the library\'s (modelStaging)',
+    sql: `
+      CREATE TABLE sis.model_switch (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        model_name TEXT NOT NULL,
+        dimension INTEGER NOT NULL CHECK (dimension > 0),
+        precision TEXT NOT NULL,
+        started_at BIGINT NOT NULL
+      );
+      CREATE TABLE sis.staged_embeddings (
+        image_id BIGINT PRIMARY KEY REFERENCES sis.images (id) ON DELETE CASCADE,
+        size BIGINT NOT NULL,
+        mtime_ms DOUBLE PRECISION NOT NULL,
+        vector BYTEA NOT NULL
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

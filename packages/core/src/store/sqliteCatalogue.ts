@@ -5,6 +5,7 @@ import { decodeRowEmbedding, IMAGE_COLUMNS, IMAGE_COLUMNS_WITHOUT_IDENTITY, INDE
 import { encodeEmbedding } from './embeddingCodec';
 import { CatalogueError, DEFAULT_PRECISION, type ModelIdentity } from './errors';
 import { LATEST_SCHEMA_VERSION, migrate, refuseNewerSchema, schemaVersionOf } from './sqliteMigrations';
+import { SqliteModelStaging } from './sqliteStaging';
 import type { CatalogueImage, KnownFileState, CatalogueSkippedFile, StoredImage } from './types';
 
 export const CATALOGUE_FILE_NAME = 'catalogue.sqlite';
@@ -37,6 +38,10 @@ export class SqliteCatalogue implements Catalogue {
 
   get location(): string {
     return this.filePath;
+  }
+
+  get staging(): SqliteModelStaging {
+    return new SqliteModelStaging(this.db, this.filePath, () => schemaVersionOf(this.db) >= 4);
   }
 
   /** Opens (creating the file if needed) without changing anything yet: the caller takes the writer lock first. */

@@ -104,6 +104,28 @@ const MIGRATIONS: readonly Migration[] = [
       if (!metaColumns.some((column) => column.name === 'precision')) db.exec("ALTER TABLE meta ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32'");
     },
   },
+  {
+    version: 4,
+    name: 'a staged model: the vectors of the model a switch is building, beside the library\'s (modelStaging)',
+    up: (db) =>
+      db.exec(`
+        -- At most one switch at a time: the model whose vectors staged_embeddings holds.
+        CREATE TABLE model_switch (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          model_name TEXT NOT NULL,
+          dimension INTEGER NOT NULL CHECK (dimension > 0),
+          precision TEXT NOT NULL,
+          started_at INTEGER NOT NULL
+        );
+        -- The file state (size, mtime) a vector was made from: a file changed since is embedded again.
+        CREATE TABLE staged_embeddings (
+          image_id INTEGER PRIMARY KEY REFERENCES images (id) ON DELETE CASCADE,
+          size INTEGER NOT NULL,
+          mtime_ms REAL NOT NULL,
+          vector BLOB NOT NULL
+        );
+      `),
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

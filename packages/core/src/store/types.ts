@@ -1,6 +1,7 @@
 /** The store's public data shapes. */
 
 import type { IndexKind, IndexSettings } from './indexPlan';
+import type { ModelSwitchWriter, StagedModel } from './modelStaging';
 
 export type FileStatus = 'indexed' | 'skipped';
 
@@ -111,6 +112,8 @@ export interface LibraryStats {
   indexGeneration: number;
   /** Set by recordReindex() (ms since the epoch), null before the first one. */
   lastReindexAt: number | null;
+  /** A switch to another model in progress (`sis reindex --model`): its vectors being built beside these. */
+  modelSwitch: StagedModel | null;
   index: {
     /** The FAISS index as a factory-style description, e.g. 'IDMap2,Flat' (exact), 'IDMap2,HNSW32', 'IVF4096,SQ8'. */
     type: string;
@@ -156,7 +159,7 @@ export interface LibraryStats {
 }
 
 /** The store as the engine's users see it: ImageLibrary implements it over either catalogue. */
-export interface ImageStore {
+export interface ImageStore extends ModelSwitchWriter {
   readonly dimension: number;
   readonly modelName: string;
   readonly writable: boolean;

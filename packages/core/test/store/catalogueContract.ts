@@ -1,5 +1,6 @@
 import type { Catalogue, CatalogueChanges } from '../../src/store/catalogue';
 import { ImageLibrary } from '../../src/store';
+import { describeModelStagingContract } from './stagingContract';
 import { bruteForceTopK, expectConsistent, expectSameRanking, makeImage, makeTempDir, randomUnitVector, seededRandom } from './helpers';
 
 /**
@@ -222,5 +223,7 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       expectConsistent(reopened, expected);
       reopened.close();
     });
+
+    describeModelStagingContract(setUp);
   });
 }
