@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { AppConfig } from './config';
-import { ClipEmbedder, type ModelEmbedder } from './embedding';
+import { ClipEmbedder, SwitchableEmbedder, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { InferenceScheduler, scheduledEmbedder } from './inference';
-import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings } from './indexing';
+import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings, type ReindexOptions } from './indexing';
+import { runModelSwitch, type ModelSwitchSummary } from './modelSwitch';
 import { Searcher } from './search';
 import { ChangeFollower, ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
@@ -16,6 +17,11 @@ export interface Engine {
   readonly searcher: Searcher;
   /** Present only when opened writable (holding the data directory's writer lock, with SQLite). */
   readonly indexer: Indexer | undefined;
+  /**
+   * Writers: switches the library to another model (`reindex --model`, modelSwitch.ts): builds its vectors beside
+   * the old ones while searches go on with the old model, switches, then reindexes `root` with it.
+   */
+  switchModel(root: string, model: string, options?: ReindexOptions): Promise<ModelSwitchSummary>;
   close(): void;
 }
 
@@ -31,7 +37,8 @@ export interface OpenEngineOptions {
 }
 
 export async function openEngine(config: AppConfig, options: OpenEngineOptions): Promise<Engine> {
-  const embedder = await ClipEmbedder.load(config);
+  // Switchable: a completed model switch replaces the model under the searcher and the indexer.
+  const embedder = new SwitchableEmbedder(await ClipEmbedder.load(config));
   const library = openStore(config, {
     modelName: embedder.modelName,
     dimension: embedder.dimension,
@@ -64,12 +71,31 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
           ...(options.onFollowError ? { onError: options.onFollowError } : {}),
         })
       : undefined;
+  const switchModel = (root: string, model: string, reindexOptions: ReindexOptions = {}) => {
+    if (!indexer) return Promise.reject(new Error('This engine was opened read-only: it cannot switch models.'));
+    return runModelSwitch(
+      {
+        library,
+        model: embedder,
+        indexer,
+        load: (name) => ClipEmbedder.load({ ...config, model: name }),
+        staging: (next) => ({
+          embedder: scheduledEmbedder(next, scheduler, 'background', { imagesPerCallWhenBusy: 2 }),
+          prepare: decodeOnPool,
+          settings: { batchSize: config.batchSize, decodeConcurrency: decodeThreads * DECODE_REQUESTS_PER_THREAD },
+        }),
+      },
+      root,
+      model,
+      reindexOptions,
+    );
+  };
   const close = () => {
     follower?.stop();
     void pool?.close();
     library.close();
   };
-  return { config, embedder, library, searcher, indexer, close };
+  return { config, embedder, library, searcher, indexer, switchModel, close };
 }
 
 /**

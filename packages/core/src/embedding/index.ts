@@ -4,6 +4,7 @@ export { resolveModelSource, modelLoadError, ModelNotFoundError, type ModelSourc
 export { MODEL_DTYPES, DTYPE_FILE_SUFFIX, graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
 export { availableCores, ortSessionOptions, type SessionTuning, type SessionUse } from './sessionOptions';
 export { cosine, normalizeInPlace } from './vectors';
+export { SwitchableEmbedder } from './switchableEmbedder';
 export {
   DEFAULT_MODEL_ID,
   FAMILY_SCORE_SCALES,

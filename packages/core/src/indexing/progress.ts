@@ -14,6 +14,8 @@ export interface ReindexProgress {
   imagesPerSecond: number;
   /** Seconds left at the current rate; undefined until there is a rate. */
   etaSeconds: number | undefined;
+  /** During a model switch (`reindex --model`): the model whose vectors are being built. */
+  model?: string;
 }
 
 /** Images/s and ETA over the embedding phase. */
