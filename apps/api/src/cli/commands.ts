@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { RECOMMENDED_MODELS, openEngine, recommendedModel } from '@sis/core';
-import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
-import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
+import { ModelMismatchError, RECOMMENDED_MODELS, openEngine, recommendedModel, resolveModel, type AppConfig } from '@sis/core';
+import { invocationDir, loadCliConfig, resolveUserPath, UserFacingError } from './context';
+import { formatModelSwitchSummary, formatReindexSummary, formatSearchResult, toJsonResults } from './format';
 import { formatModelsTable } from './modelsTable';
 import { createReindexProgressBar } from './progressBar';
 
@@ -38,15 +38,34 @@ function closeAfter(engine: { close(): void }, failure: unknown, stderr: NodeJS.
   }
 }
 
+/**
+ * `reindex --model` starts from the library's own model, whatever SIS_MODEL says (it may name the model being
+ * switched to already): a library that records another model than SIS_MODEL is opened with the recorded one.
+ */
+async function openRecordedModel(config: AppConfig) {
+  try {
+    return await openEngine(config, { writable: true });
+  } catch (error) {
+    if (!(error instanceof ModelMismatchError)) throw error;
+    return openEngine({ ...config, model: error.recorded.modelName }, { writable: true });
+  }
+}
+
 export function registerCommands(program: Command, out: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): void {
   program
     .command('reindex')
     .description('incrementally index the images in a folder (new files embedded, changed re-embedded, deleted removed)')
     .argument('<dir>', 'folder of images')
-    .action(async (dir: string) => {
+    .option(
+      '--model <name>',
+      'switch the library to this model (a name from `sis models`, a Hugging Face id or a local folder): its vectors are built beside the ' +
+        'old ones while search keeps working, the library switches when they are complete, then <dir> is reindexed with it. ' +
+        'Stopped early, the library is unchanged and the same command resumes',
+    )
+    .action(async (dir: string, options: { model?: string }) => {
       const root = resolveUserPath(dir);
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
-      const engine = await openEngine(config, { writable: true });
+      const engine = options.model === undefined ? await openEngine(config, { writable: true }) : await openRecordedModel(config);
       const bar = createReindexProgressBar(out.stderr);
       // Ctrl-C stops after the current batch and commits what was embedded.
       const stop = new AbortController();
@@ -55,10 +74,18 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       process.once('SIGTERM', onSignal);
       let failure: unknown;
       try {
-        const summary = await engine.indexer!.reindex(root, { onProgress: bar.update, signal: stop.signal });
-        bar.stop();
-        out.stdout.write(`${formatReindexSummary(summary)}\n`);
-        if (summary.cancelled) process.exitCode = 130;
+        if (options.model !== undefined) {
+          const summary = await engine.switchModel(root, resolveModel(options.model, invocationDir()), { onProgress: bar.update, signal: stop.signal });
+          bar.stop();
+          out.stdout.write(`${formatModelSwitchSummary(summary)}\n`);
+          if (!summary.switched && !summary.alreadyCurrent) process.exitCode = 130;
+          else if (summary.reindex?.cancelled) process.exitCode = 130;
+        } else {
+          const summary = await engine.indexer!.reindex(root, { onProgress: bar.update, signal: stop.signal });
+          bar.stop();
+          out.stdout.write(`${formatReindexSummary(summary)}\n`);
+          if (summary.cancelled) process.exitCode = 130;
+        }
       } catch (error) {
         failure = error;
         throw error;

@@ -1,4 +1,4 @@
-import type { ReindexSummary, SearchResult } from '@sis/core';
+import type { ModelSwitchSummary, ReindexSummary, SearchResult } from '@sis/core';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -19,6 +19,29 @@ export function formatReindexSummary(summary: ReindexSummary): string {
       ` decode+preprocess ${formatDuration(summary.timings.decodeMs)} summed over images, overlapping inference`,
   ];
   for (const skip of summary.skipped) lines.push(`  skipped ${skip.path}: ${skip.reason}: ${skip.message}`);
+  return lines.join('\n');
+}
+
+export function formatModelSwitchSummary(summary: ModelSwitchSummary): string {
+  const lines: string[] = [];
+  const { build } = summary;
+  if (summary.alreadyCurrent) lines.push(`The library already uses ${summary.model}: reindexed only.`);
+  if (build) {
+    const resumed = build.alreadyStaged > 0 ? ` (resumed: ${build.alreadyStaged} built before)` : '';
+    lines.push(
+      `${build.cancelled ? 'Stopped building' : 'Built'} the vectors of ${summary.model} in ${formatDuration(build.elapsedMs)}: ` +
+        `${build.embedded} images${build.embedded > 0 ? ` (${build.imagesPerSecond.toFixed(1)} images/s)` : ''}${resumed}`,
+    );
+    for (const skip of build.failed) lines.push(`  could not read ${skip.path}: ${skip.reason}: ${skip.message}`);
+  }
+  if (summary.switched) {
+    lines.push(`Switched the library from ${summary.previousModel} to ${summary.model}; the old vectors are deleted.`);
+    if (summary.forgotten > 0) lines.push(`  ${summary.forgotten} images without a new vector (changed or unreadable during the switch) were reindexed as new files.`);
+    lines.push(`  Set SIS_MODEL=${summary.model} for search and serve from now on.`);
+  } else if (!summary.alreadyCurrent) {
+    lines.push(`The library still uses ${summary.previousModel} (search works as before); run the same command again to resume.`);
+  }
+  if (summary.reindex) lines.push(formatReindexSummary(summary.reindex));
   return lines.join('\n');
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { ReindexProgress } from '@sis/core';
 
@@ -21,7 +22,8 @@ export function createReindexProgressBar(stream: NodeJS.WriteStream = process.st
     update(progress) {
       const done = progress.embedded + progress.skipped;
       const payload = {
-        phase: progress.phase.padEnd(9),
+        // A model switch says which model it is building.
+        phase: progress.model ? `${progress.phase} ${path.basename(progress.model)}` : progress.phase.padEnd(9),
         rate: progress.imagesPerSecond.toFixed(1),
         eta_text: progress.etaSeconds === undefined ? '--' : `${Math.ceil(progress.etaSeconds)}s`,
         skipped: progress.skipped,
@@ -31,6 +33,8 @@ export function createReindexProgressBar(stream: NodeJS.WriteStream = process.st
         bar.start(Math.max(progress.toEmbed, 1), 0, payload);
         started = true;
       }
+      // A model switch runs two stages (the new vectors, then the reindex), each with its own total.
+      if (started && bar.getTotal() !== Math.max(progress.toEmbed, 1)) bar.setTotal(Math.max(progress.toEmbed, 1));
       if (started) bar.update(Math.min(done, Math.max(progress.toEmbed, 1)), payload);
     },
     stop() {

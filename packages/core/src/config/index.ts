@@ -1,2 +1,2 @@
-export { loadConfig, ConfigError, type LoadConfigOptions } from './load';
+export { loadConfig, resolveModel, ConfigError, type LoadConfigOptions } from './load';
 export { defaultConfig, envNames, effectiveAllowedRoots, type AppConfig } from './schema';

@@ -41,7 +41,7 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /** A local model folder is one that exists; anything else is taken as a hub model id. */
-function resolveModel(model: string, cwd: string): string {
+export function resolveModel(model: string, cwd: string): string {
   const candidate = path.resolve(cwd, model);
   const looksLikePath = model.startsWith('.') || path.isAbsolute(model) || fs.existsSync(candidate);
   return looksLikePath ? candidate : model;
