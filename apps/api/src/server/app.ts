@@ -9,7 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
+import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine, type ModelSwitchSummary, type ReindexSummary } from '@sis/core';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
 import { BAD_USER_INPUT, createFormatError } from './errors';
@@ -69,6 +69,16 @@ export interface ApiServer {
  * images and thumbnails, and optionally the web app. `engine` should be writable (the server's one writer):
  * searches read the state the last reindex checkpoint committed while reindex jobs write through the same engine.
  */
+/** A switch cancelled while it built the new vectors: the job's summary says what it did (and that it stopped). */
+function stoppedBuildSummary(root: string, switched: ModelSwitchSummary): ReindexSummary {
+  const build = switched.build;
+  return {
+    root, seen: 0, embedded: build?.embedded ?? 0, unchanged: 0, skipped: build?.failed ?? [], unchangedSkipped: 0, removed: 0,
+    elapsedMs: build?.elapsedMs ?? 0, imagesPerSecond: build?.imagesPerSecond ?? 0,
+    timings: { scanMs: 0, decodeMs: 0, decodeWaitMs: 0, inferenceMs: 0, writeMs: 0 }, cancelled: true,
+  };
+}
+
 export async function createServer(engine: Engine, config: AppConfig, options: ServerOptions = {}): Promise<ApiServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const limits: ApiLimits = {
@@ -82,9 +92,12 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
   const uploads = new UploadDecodeBudget(options.uploadDecode);
   await roots.refresh();
   const jobs = new ReindexJobs(
-    (root, reindexOptions) => {
+    async (root, reindexOptions, request) => {
       if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
-      return engine.indexer.reindex(root, reindexOptions);
+      if (request.model === undefined) return engine.indexer.reindex(root, reindexOptions);
+      const switched = await engine.switchModel(root, request.model, reindexOptions);
+      logger.info({ dir: root, from: switched.previousModel, to: switched.model, switched: switched.switched, forgotten: switched.forgotten }, 'model switch');
+      return switched.reindex ?? stoppedBuildSummary(root, switched);
     },
     {
       onFinished: (job, error) => {

@@ -6,4 +6,5 @@ export {
   type ReindexJobState,
   type ReindexJobsOptions,
   type ReindexRunner,
+  type ReindexRequest,
 } from './reindexJobs';

@@ -14,6 +14,8 @@ export interface ReindexJob {
   readonly id: string;
   /** Absolute folder being indexed. */
   readonly root: string;
+  /** The model this job switches the library to (`reindex --model`); undefined for a plain reindex. */
+  readonly model: string | undefined;
   readonly state: ReindexJobState;
   /** Latest progress report of the indexer (counts are for this run). */
   readonly progress: Readonly<ReindexProgress>;
@@ -27,7 +29,13 @@ export interface ReindexJob {
   readonly finishedAt: number | undefined;
 }
 
-export type ReindexRunner = (root: string, options: ReindexOptions) => Promise<ReindexSummary>;
+export type ReindexRunner = (root: string, options: ReindexOptions, request: ReindexRequest) => Promise<ReindexSummary>;
+
+/** What a job was asked to do beyond reindexing its folder. */
+export interface ReindexRequest {
+  /** Switch the library to this model first (ModelSwitch): its vectors are built beside the old ones. */
+  model?: string;
+}
 
 export interface ReindexJobsOptions {
   /** Finished jobs remembered for polling (oldest forgotten first; default 20). */
@@ -45,6 +53,7 @@ export class ReindexJobsClosedError extends Error {
 interface JobRecord {
   id: string;
   root: string;
+  model: string | undefined;
   state: ReindexJobState;
   progress: ReindexProgress;
   summary: ReindexSummary | undefined;
@@ -89,12 +98,13 @@ export class ReindexJobs {
    * Starts a reindex of `root` in the background and returns at once. While a job is queued or running,
    * returns that job instead (whatever folder it indexes) with `created: false`: one reindex at a time.
    */
-  start(root: string): { job: ReindexJob; created: boolean } {
+  start(root: string, request: ReindexRequest = {}): { job: ReindexJob; created: boolean } {
     if (this.closed) throw new ReindexJobsClosedError('The server is shutting down: no new reindex can start.');
     if (this.active) return { job: snapshot(this.active), created: false };
     const record: JobRecord = {
       id: this.newId(),
       root,
+      model: request.model,
       state: 'queued',
       progress: initialProgress(),
       summary: undefined,
@@ -161,12 +171,16 @@ export class ReindexJobs {
       }
       record.state = 'running';
       record.startedAt = this.now();
-      const summary = await this.runner(record.root, {
-        signal: record.controller.signal,
-        onProgress: (progress) => {
-          record.progress = { ...progress };
+      const summary = await this.runner(
+        record.root,
+        {
+          signal: record.controller.signal,
+          onProgress: (progress) => {
+            record.progress = { ...progress };
+          },
         },
-      });
+        record.model === undefined ? {} : { model: record.model },
+      );
       record.summary = summary;
       record.state = summary.cancelled ? 'cancelled' : 'succeeded';
     } catch (error) {
@@ -194,6 +208,7 @@ function snapshot(record: JobRecord): ReindexJob {
   return Object.freeze({
     id: record.id,
     root: record.root,
+    model: record.model,
     state: record.state,
     progress: Object.freeze({ ...record.progress }),
     summary: record.summary,

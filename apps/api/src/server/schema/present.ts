@@ -41,6 +41,8 @@ export function presentJob(job: CoreReindexJob, now: number = Date.now()): Reind
   return {
     id: job.id,
     dir: job.root,
+    model: job.model ?? null,
+    buildingModel: progress.model ?? null,
     state: job.state as ReindexJobState,
     phase: progress.phase as ReindexPhase,
     seen: summary?.seen ?? progress.seen,

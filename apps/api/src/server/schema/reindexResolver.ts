@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { ApiContext } from '../context';
+import { requireModelChoice } from '../modelChoices';
 import { presentJob } from './present';
 import { ReindexJob } from './types';
 
@@ -12,10 +13,22 @@ export class ReindexResolver {
       'an allowed root (a relative dir is taken inside the first one). One reindex runs at a time: while one is queued or ' +
       'running, this returns that job (check its dir) instead of starting another.',
   })
-  async reindex(@Arg('dir') dir: string, @Ctx() ctx: ApiContext): Promise<ReindexJob> {
+  async reindex(
+    @Arg('dir') dir: string,
+    @Arg('model', () => String, {
+      nullable: true,
+      description:
+        'Switch the library to this model first (a name from `models`): its vectors are built beside the old ones while search ' +
+        'keeps answering with the old model, the library switches when they are complete (the old vectors are deleted), then dir ' +
+        'is reindexed with it. Cancelled before the switch, the library is unchanged and the same request resumes the build.',
+    })
+    model: string | null | undefined,
+    @Ctx() ctx: ApiContext,
+  ): Promise<ReindexJob> {
+    const target = model === null || model === undefined ? undefined : requireModelChoice(model, ctx.engine.config);
     const folder = await ctx.roots.resolveFolder(dir);
-    const { job, created } = ctx.jobs.start(folder);
-    ctx.logger.info({ jobId: job.id, dir: job.root, created }, created ? 'reindex job started' : 'reindex already running: returning it');
+    const { job, created } = ctx.jobs.start(folder, target === undefined ? {} : { model: target });
+    ctx.logger.info({ jobId: job.id, dir: job.root, model: job.model, created }, created ? 'reindex job started' : 'reindex already running: returning it');
     return presentJob(job);
   }
 

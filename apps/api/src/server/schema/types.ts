@@ -79,6 +79,15 @@ export class ReindexJob {
   @Field({ description: 'Absolute real path of the folder being indexed.' })
   dir!: string;
 
+  @Field(() => String, { nullable: true, description: 'The model this job switches the library to (reindex(model:)); null for a plain reindex.' })
+  model!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The model whose vectors are being built now: the new one while a switch builds them and reindexes with it; null otherwise.',
+  })
+  buildingModel!: string | null;
+
   @Field(() => ReindexJobState)
   state!: ReindexJobState;
 
