@@ -62,6 +62,10 @@ export interface ReindexJob {
   elapsedMs: number;
   error: string | null;
   skippedFiles: SkippedFile[];
+  /** The model this job switches the library to (reindex(dir, model)); null for a plain reindex. */
+  model: string | null;
+  /** The model whose vectors are being built now; null otherwise. */
+  buildingModel: string | null;
 }
 
 export interface StatsData {
@@ -111,7 +115,7 @@ export interface SearchByImageVariables {
 
 const RESULT_FIELDS = 'totalImages tookMs hits { id path imageUrl thumbnailUrl width height score }';
 const JOB_FIELDS =
-  'id dir state phase seen toEmbed embedded skipped removed unchanged imagesPerSecond etaSeconds elapsedMs error skippedFiles { path reason message }';
+  'id dir state phase seen toEmbed embedded skipped removed unchanged imagesPerSecond etaSeconds elapsedMs error skippedFiles { path reason message } model buildingModel';
 
 export const STATS_QUERY: TypedDocumentNode<StatsData, Record<string, never>> = gql`
   query Stats {
@@ -149,6 +153,13 @@ export const SEARCH_BY_IMAGE_QUERY: TypedDocumentNode<ResultData, SearchByImageV
 export const REINDEX_MUTATION: TypedDocumentNode<{ reindex: ReindexJob }, { dir: string }> = gql`
   mutation Reindex($dir: String!) {
     reindex(dir: $dir) { ${JOB_FIELDS} }
+  }
+`;
+
+/** reindex(dir, model): switches the library to another model, then reindexes dir with it. */
+export const REINDEX_WITH_MODEL_MUTATION: TypedDocumentNode<{ reindex: ReindexJob }, { dir: string; model: string }> = gql`
+  mutation ReindexWithModel($dir: String!, $model: String!) {
+    reindex(dir: $dir, model: $model) { ${JOB_FIELDS} }
   }
 `;
 

@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, useState, type FormEvent, type RefObject } fr
 import { useApolloClient } from '@apollo/client/react';
 import { describeProblem } from '../errors';
 import { formatCount, formatDuration, formatMs, plural } from '../format';
-import { CANCEL_REINDEX_MUTATION, REINDEX_JOB_QUERY, REINDEX_MUTATION, isFinalState, type ReindexJob } from '../graphql';
+import { CANCEL_REINDEX_MUTATION, REINDEX_JOB_QUERY, REINDEX_MUTATION, REINDEX_WITH_MODEL_MUTATION, isFinalState, type ReindexJob } from '../graphql';
+import { ModelPicker, shortModelName } from './ModelPicker';
 
 /** The API's advice: progress moves once per batch (~0.4 s), so polling about once a second shows everything. */
 export const POLL_INTERVAL_MS = 1000;
@@ -41,6 +42,8 @@ export function IndexPanel({
   const [error, setError] = useState<string | null>(null);
   const [pollProblem, setPollProblem] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  /** The model to switch to with the next reindex; '' keeps the library's. */
+  const [model, setModel] = useState('');
   const onFinishedRef = useRef(onJobFinished);
   onFinishedRef.current = onJobFinished;
   const onUpdateRef = useRef(onJobUpdate);
@@ -99,7 +102,10 @@ export function IndexPanel({
     setError(null);
     setStarting(true);
     try {
-      const { data } = await client.mutate({ mutation: REINDEX_MUTATION, variables: { dir: folder } });
+      const { data } =
+        model === ''
+          ? await client.mutate({ mutation: REINDEX_MUTATION, variables: { dir: folder } })
+          : await client.mutate({ mutation: REINDEX_WITH_MODEL_MUTATION, variables: { dir: folder, model } });
       if (data) {
         setJob(data.reindex);
         setRequestedDir(folder);
@@ -170,6 +176,7 @@ export function IndexPanel({
             {error}
           </p>
         )}
+        <ModelPicker value={model} onChange={setModel} disabled={starting || running} />
       </form>
       {job && <JobProgress job={job} requestedDir={requestedDir} onCancel={onCancel} />}
       {pollProblem && (
@@ -203,8 +210,18 @@ export function JobProgress({ job, requestedDir, onCancel }: { job: ReindexJob; 
     <div className="job" data-state={job.state} aria-live="polite">
       <p className="job-title">
         {final ? 'Indexed' : 'Indexing'} <code>{job.dir}</code>
-        {!final && <>: {PHASES[job.phase]}</>}
+        {!final && <>: {job.buildingModel ? `building the vectors of ${shortModelName(job.buildingModel)}` : PHASES[job.phase]}</>}
       </p>
+      {job.model && (
+        <p className="hint" data-testid="job-model">
+          {final ? 'Switch to' : 'Switching the library to'} <code>{shortModelName(job.model)}</code>
+          {final
+            ? job.state === 'SUCCEEDED'
+              ? ': done, the library uses it now.'
+              : ': not completed; the library still uses its model (start again to resume).'
+            : ': search keeps using the current model until the new vectors are complete.'}
+        </p>
+      )}
       {otherFolder && <p className="hint">A reindex of this folder was already running: one reindex runs at a time.</p>}
       <div className="progress-row">
         <progress

@@ -125,6 +125,8 @@ export function job(overrides: Partial<ReindexJob> = {}): ReindexJob & { __typen
     elapsedMs: 6600,
     error: null,
     skippedFiles: [],
+    model: null,
+    buildingModel: null,
     ...overrides,
   };
 }
