@@ -204,7 +204,8 @@ export function App(): React.JSX.Element {
       count: current.result.hits.length,
       tookMs: current.result.tookMs,
       totalImages: current.result.totalImages,
-      ...(url.minScore !== undefined && { minScore: url.minScore }),
+      // The server's threshold: the one asked for, or the model's default for a text search.
+      ...((url.minScore ?? current.result.minScore ?? undefined) !== undefined && { minScore: url.minScore ?? current.result.minScore ?? undefined }),
     };
   })();
 
@@ -258,6 +259,7 @@ export function App(): React.JSX.Element {
             onChange={(next) => go({ minScore: next }, 'replace')}
             disabled={!ready}
             suggested={statsData?.scoreScale.minScore}
+            modelDefault={url.minScore === undefined ? (current?.result.minScore ?? undefined) : undefined}
           />
         </div>
         {imageProblem && (
@@ -265,7 +267,7 @@ export function App(): React.JSX.Element {
             {imageProblem}
           </div>
         )}
-        <StatusLine status={status} onIndexFolder={openPanel} onClearThreshold={() => go({ minScore: undefined }, 'push')} onRetry={retry} />
+        <StatusLine status={status} onIndexFolder={openPanel} onClearThreshold={() => go({ minScore: url.minScore === undefined ? -1 : undefined }, 'push')} onRetry={retry} />
         {showGallery && <Gallery ref={galleryRef} hits={hits} onOpen={setLightbox} busy={search?.loading} scoreScale={statsData?.scoreScale} />}
       </main>
       {statsData?.index && <IndexFooter index={statsData.index} />}

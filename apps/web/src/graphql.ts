@@ -16,6 +16,8 @@ export interface SearchResultData {
   hits: Hit[];
   totalImages: number;
   tookMs: number;
+  /** The threshold the server applied: the one asked for, or for a text search the model's default (null: none). */
+  minScore?: number | null;
 }
 
 export interface SourceImage {
@@ -113,7 +115,7 @@ export interface SearchByImageVariables {
   minScore?: number | null;
 }
 
-const RESULT_FIELDS = 'totalImages tookMs hits { id path imageUrl thumbnailUrl width height score }';
+const RESULT_FIELDS = 'totalImages tookMs minScore hits { id path imageUrl thumbnailUrl width height score }';
 const JOB_FIELDS =
   'id dir state phase seen toEmbed embedded skipped removed unchanged imagesPerSecond etaSeconds elapsedMs error skippedFiles { path reason message } model buildingModel';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AppConfig } from './config';
-import { ClipEmbedder, SwitchableEmbedder, type ModelEmbedder } from './embedding';
+import { ClipEmbedder, SwitchableEmbedder, defaultMinScore, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
 import { InferenceScheduler, scheduledEmbedder } from './inference';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings, type ReindexOptions } from './indexing';
@@ -50,7 +50,10 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
   const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);
   // Searches and the indexer take turns at the model: queries first, the indexer guaranteed its share.
   const scheduler = new InferenceScheduler({ backgroundShare: config.indexingShare });
-  const searcher = new Searcher(library, scheduledEmbedder(embedder, scheduler, 'interactive'), prepare, { maxResults: config.maxResults });
+  const searcher = new Searcher(library, scheduledEmbedder(embedder, scheduler, 'interactive'), prepare, {
+    maxResults: config.maxResults,
+    defaultMinScore: () => defaultMinScore(embedder.modelName),
+  });
   // Indexing decodes on worker threads, started on the first reindex (a server may never index).
   let pool: DecodePool | undefined;
   const decodeThreads = decodeThreadsFor(config);
@@ -78,6 +81,7 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
         library,
         model: embedder,
         indexer,
+        exclusive: (change) => searcher.exclusive(change),
         load: (name) => ClipEmbedder.load({ ...config, model: name }),
         staging: (next) => ({
           embedder: scheduledEmbedder(next, scheduler, 'background', { imagesPerCallWhenBusy: 2 }),

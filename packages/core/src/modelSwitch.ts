@@ -32,6 +32,8 @@ export interface ModelSwitchDeps {
   model: SwitchableEmbedder;
   indexer: Indexer;
   load(modelName: string): Promise<ModelEmbedder>;
+  /** Runs the switch (synchronous) when no search is running, holding new ones meanwhile (Searcher.exclusive). */
+  exclusive(change: () => void): Promise<void>;
   /** How the build runs the new model: a background view of it (searches keep priority), the decode pool. */
   staging(next: ModelEmbedder): { embedder: Embedder; prepare: PrepareImage; settings: StagedBuildSettings };
 }
@@ -56,7 +58,10 @@ export async function runModelSwitch(deps: ModelSwitchDeps, folder: string, mode
   const build = await buildStagedModel(library, staging.embedder, staging.prepare, staging.settings, options);
   if (build.cancelled) return withModel({ build });
   // One synchronous step: the library's vectors and the engine's model change together, between two searches.
-  const completed = library.completeModelSwitch();
-  model.use(next);
-  return withModel({ build, switched: true, forgotten: completed.forgotten.length, reindex: await reindexWithModel() });
+  let forgotten = 0;
+  await deps.exclusive(() => {
+    forgotten = library.completeModelSwitch().forgotten.length;
+    model.use(next);
+  });
+  return withModel({ build, switched: true, forgotten, reindex: await reindexWithModel() });
 }

@@ -18,6 +18,12 @@ export function parseK(value: string): number {
   return k;
 }
 
+export function parseScore(value: string): number {
+  const score = Number(value);
+  if (value.trim() === '' || !Number.isFinite(score) || score < -1 || score > 1) throw new InvalidArgumentError('the score must be a number from -1 to 1.');
+  return score;
+}
+
 export function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value.trim()) || port > 65_535) throw new InvalidArgumentError('port must be a whole number from 0 to 65535.');
@@ -104,7 +110,8 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
     .option('-k, --top <k>', 'number of results', parseK, 10)
     .option('--image <file>', 'search by an example image instead of text')
     .option('--json', 'print only a JSON array of { "path", "score" }, best first')
-    .action(async (words: string[], options: { top: number; image?: string; json?: boolean }) => {
+    .option('--min-score <score>', "leave out hits scoring below this cosine (-1 to 1); a text search defaults to the model's (see `sis models`), -1 keeps all", parseScore)
+    .action(async (words: string[], options: { top: number; image?: string; json?: boolean; minScore?: number }) => {
       const text = words.join(' ').trim();
       if (options.image && text) throw new UserFacingError('Give either a text query or --image <file>, not both.');
       if (!options.image && !text) throw new UserFacingError('Nothing to search for: give a text query or --image <file>.');
@@ -113,9 +120,10 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
       const engine = await openEngine(config, { writable: false });
       try {
+        const searchOptions = options.minScore === undefined ? {} : { minScore: options.minScore };
         const result = imagePath
-          ? await engine.searcher.searchImage(imagePath, options.top)
-          : await engine.searcher.searchText(text, options.top);
+          ? await engine.searcher.searchImage(imagePath, options.top, searchOptions)
+          : await engine.searcher.searchText(text, options.top, searchOptions);
         if (options.json) {
           out.stdout.write(`${toJsonResults(result)}\n`);
           if (result.totalImages === 0) out.stderr.write('The index is empty: run `reindex <folder>` first.\n');

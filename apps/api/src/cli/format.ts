@@ -47,7 +47,8 @@ export function formatModelSwitchSummary(summary: ModelSwitchSummary): string {
 
 export function formatSearchResult(result: SearchResult, describeQuery: string): string {
   if (result.totalImages === 0) return 'The index is empty: run `reindex <folder>` first.';
-  const header = `${result.hits.length} results for ${describeQuery} in ${Math.round(result.tookMs)} ms (of ${result.totalImages} images)`;
+  const threshold = result.minScore === undefined ? '' : `, score >= ${result.minScore}`;
+  const header = `${result.hits.length} results for ${describeQuery} in ${Math.round(result.tookMs)} ms (of ${result.totalImages} images${threshold})`;
   const rows = result.hits.map((hit, i) => `${String(i + 1).padStart(3)}  ${hit.score.toFixed(4)}  ${hit.path}`);
   return [header, ...rows].join('\n');
 }

@@ -37,6 +37,14 @@ describe('switching models over GraphQL', () => {
     expect((await server.gql<{ modelSwitch: unknown }>('{ modelSwitch { model } }')).data!.modelSwitch).toBeNull();
   });
 
+  it("reports the threshold applied: the one asked for; none for a model without a registry entry (its default minScore)", async () => {
+    const asked = await server.gql<{ search: { minScore: number | null } }>('{ search(query: "a dog", k: 3, minScore: -0.5) { minScore } }');
+    expect(asked.data!.search.minScore).toBe(-0.5);
+    const none = await server.gql<{ search: { minScore: number | null; hits: unknown[] } }>('{ search(query: "a dog", k: 3) { minScore hits { id } } }');
+    expect(none.data!.search).toEqual({ minScore: null, hits: expect.any(Array) });
+    expect(none.data!.search.hits).toHaveLength(3);
+  });
+
   it('searches answer with the old model during the switch, with the new one after it; the job names the model it builds', async () => {
     const before = (await server.gql<Searched>(SEARCH)).data!;
     expect(before.stats.modelFamily).toBe('clip');

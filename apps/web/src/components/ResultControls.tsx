@@ -60,10 +60,12 @@ export interface ScoreThresholdProps {
   disabled?: boolean;
   /** The model's suggested threshold (stats.scoreScale.minScore), offered in the help text. */
   suggested?: number;
+  /** The threshold the server applied by itself (the model's default, SearchResult.minScore) while the field is empty. */
+  modelDefault?: number;
 }
 
 /** Optional minimum cosine score; empty means no threshold. */
-export function ScoreThreshold({ value, onChange, disabled, suggested }: ScoreThresholdProps): React.JSX.Element {
+export function ScoreThreshold({ value, onChange, disabled, suggested, modelDefault }: ScoreThresholdProps): React.JSX.Element {
   const [text, setText] = useState(value === undefined ? '' : String(value));
   const id = useId();
   const helpId = useId();
@@ -99,7 +101,7 @@ export function ScoreThreshold({ value, onChange, disabled, suggested }: ScoreTh
         min={-1}
         max={1}
         step={0.05}
-        placeholder={suggested === undefined ? 'none' : `none (try ${suggested})`}
+        placeholder={modelDefault !== undefined ? `model default ${modelDefault}` : suggested === undefined ? 'none' : `none (try ${suggested})`}
         value={text}
         onChange={onInput}
         disabled={disabled}
@@ -109,7 +111,9 @@ export function ScoreThreshold({ value, onChange, disabled, suggested }: ScoreTh
       <span id={helpId} className={invalid ? 'field-error' : 'visually-hidden'}>
         {invalid
           ? 'A score is a number from -1 to 1.'
-          : `Cosine similarity from -1 to 1; leave empty for no threshold.${suggested === undefined ? '' : ` Suggested for this model: ${suggested}.`}`}
+          : modelDefault !== undefined
+            ? `Cosine similarity from -1 to 1; empty applies this model's default, ${modelDefault}; -1 shows every result.`
+            : `Cosine similarity from -1 to 1; leave empty for no threshold.${suggested === undefined ? '' : ` Suggested for this model: ${suggested}.`}`}
       </span>
     </div>
   );

@@ -96,6 +96,7 @@ export function resultAnswer(count: number, options: { totalImages?: number; too
       result: {
         __typename: 'SearchResult',
         totalImages: options.totalImages ?? 8091,
+        minScore: null,
         tookMs: options.tookMs ?? 18.2,
         hits: Array.from({ length: count }, (_, i) => makeHit(i)),
       },

@@ -9,6 +9,7 @@ export {
   DEFAULT_MODEL_ID,
   FAMILY_SCORE_SCALES,
   RECOMMENDED_MODELS,
+  defaultMinScore,
   downloadMb,
   recommendedModel,
   scoreScaleOf,

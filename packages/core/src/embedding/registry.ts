@@ -103,3 +103,11 @@ export function recommendedModel(name: string): RecommendedModel | undefined {
 export function scoreScaleOf(modelName: string, family: ModelFamilyName): ScoreScale {
   return recommendedModel(modelName)?.scores ?? FAMILY_SCORE_SCALES[family];
 }
+
+/**
+ * The minScore a text search gets when the user gives none: the model's registry entry's. A model without an
+ * entry (a local folder, another export) gets none: its scores are not known to mean anything in particular.
+ */
+export function defaultMinScore(modelName: string): number | undefined {
+  return recommendedModel(modelName)?.scores.minScore;
+}

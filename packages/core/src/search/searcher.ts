@@ -16,6 +16,8 @@ export interface SearchResult {
   /** Images in the index: 0 means nothing has been indexed yet. */
   totalImages: number;
   tookMs: number;
+  /** The threshold applied: the caller's minScore, or for a text query the model's default; absent when none. */
+  minScore?: number;
 }
 
 /** The part of the image library a searcher reads (ImageLibrary satisfies it). */
@@ -43,6 +45,8 @@ export interface SearcherSettings {
   maxResults: number;
   /** Longest text query accepted, in characters. */
   maxQueryLength?: number;
+  /** minScore of a text query that gives none (the model's default, registry.ts); asked per query: the model may switch. */
+  defaultMinScore?: () => number | undefined;
 }
 
 /** query -> embed -> FAISS top-k -> catalogue rows. */
@@ -54,6 +58,11 @@ export class Searcher {
     private readonly settings: SearcherSettings,
   ) {}
 
+  /** Searches running now, and a model switch waiting for them to end (exclusive()). */
+  private inFlight = 0;
+  private switching: Promise<void> | undefined;
+  private readonly drained: (() => void)[] = [];
+
   async searchText(query: string, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
     this.checkOptions(options);
@@ -61,9 +70,13 @@ export class Searcher {
     if (text === '') throw new InvalidSearchError('The search text is empty: describe what you are looking for, e.g. "a dog running in snow"');
     const maxLength = this.settings.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;
     if (text.length > maxLength) throw new InvalidSearchError(`The search text is ${text.length} characters long; the limit is ${maxLength}`);
-    return this.timed(async () => {
-      const [vector] = await this.embedder.embedTexts([text]);
-      return this.nearest(vector!, k, options);
+    return this.leased(async () => {
+      // Text-image cosines have a scale per model; image queries score on another one and get no default.
+      const minScore = options.minScore ?? this.settings.defaultMinScore?.();
+      return this.timed(async () => {
+        const [vector] = await this.embedder.embedTexts([text]);
+        return this.nearest(vector!, k, { ...options, minScore });
+      }, minScore);
     });
   }
 
@@ -71,29 +84,64 @@ export class Searcher {
   async searchImage(source: string | Buffer, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
     this.checkOptions(options);
-    return this.timed(async () => {
-      const image = await this.prepareImage(source, this.embedder.preprocess);
-      const [vector] = await this.embedder.embedPixels([image.pixelValues]);
-      return this.nearest(vector!, k, options);
-    });
+    return this.leased(() =>
+      this.timed(async () => {
+        const image = await this.prepareImage(source, this.embedder.preprocess);
+        const [vector] = await this.embedder.embedPixels([image.pixelValues]);
+        return this.nearest(vector!, k, options);
+      }, options.minScore),
+    );
   }
 
   /** Indexed images like an indexed image, the image itself excluded. */
   async similarTo(indexedPath: string, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
     this.checkOptions(options);
-    const entry = this.library.getByPath(indexedPath);
-    if (!entry) throw new InvalidSearchError(`Not in the index: ${indexedPath}`);
-    return this.timed(async () => this.nearestExcluding(entry, k, options));
+    return this.leased(async () => {
+      const entry = this.library.getByPath(indexedPath);
+      if (!entry) throw new InvalidSearchError(`Not in the index: ${indexedPath}`);
+      return this.timed(async () => this.nearestExcluding(entry, k, options), options.minScore);
+    });
   }
 
   /** Indexed images like the indexed image with this catalogue id ("more like this"), the image itself excluded. */
   async similarToId(id: number, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     this.checkK(k);
     this.checkOptions(options);
-    const entry = Number.isSafeInteger(id) ? this.library.getById(id) : undefined;
-    if (!entry) throw new InvalidSearchError(`No indexed image has id ${id}`);
-    return this.timed(async () => this.nearestExcluding(entry, k, options));
+    return this.leased(async () => {
+      const entry = Number.isSafeInteger(id) ? this.library.getById(id) : undefined;
+      if (!entry) throw new InvalidSearchError(`No indexed image has id ${id}`);
+      return this.timed(async () => this.nearestExcluding(entry, k, options), options.minScore);
+    });
+  }
+
+  /**
+   * Runs `change` (synchronous) once no search is running, holding new searches until it has run: a model switch
+   * replaces the model and the vectors together, never in the middle of a search (query of one model, vectors of the other).
+   */
+  async exclusive(change: () => void): Promise<void> {
+    while (this.switching) await this.switching;
+    let release: () => void = () => undefined;
+    this.switching = new Promise<void>((resolve) => (release = resolve));
+    try {
+      while (this.inFlight > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+      change();
+    } finally {
+      this.switching = undefined;
+      release();
+    }
+  }
+
+  /** Counts the search as running from the first step (no await before it while no switch waits). */
+  private async leased<T>(search: () => Promise<T>): Promise<T> {
+    while (this.switching) await this.switching;
+    this.inFlight++;
+    try {
+      return await search();
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
+    }
   }
 
   private nearestExcluding(entry: { id: number; embedding: Float32Array }, k: number, options: SearchOptions): SearchHit[] {
@@ -116,10 +164,10 @@ export class Searcher {
       }));
   }
 
-  private async timed(run: () => Promise<SearchHit[]>): Promise<SearchResult> {
+  private async timed(run: () => Promise<SearchHit[]>, minScore?: number): Promise<SearchResult> {
     const start = performance.now();
     const hits = await run();
-    return { hits, totalImages: this.library.count(), tookMs: performance.now() - start };
+    return { hits, totalImages: this.library.count(), tookMs: performance.now() - start, ...(minScore !== undefined && { minScore }) };
   }
 
   private checkOptions(options: SearchOptions): void {

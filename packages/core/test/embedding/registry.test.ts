@@ -9,6 +9,7 @@ import {
   recommendedModel,
   resolveModelSource,
   scoreScaleOf,
+  defaultMinScore,
 } from '../../src';
 import { siglipTinyModelDir } from '../helpers/shared';
 
@@ -51,5 +52,11 @@ describe('recommended models', () => {
     expect(scoreScaleOf(local.modelName, local.family)).toEqual(FAMILY_SCORE_SCALES.siglip);
     expect(FAMILY_SCORE_SCALES.siglip.minScore).toBeLessThan(FAMILY_SCORE_SCALES.clip.minScore);
     for (const scale of Object.values(FAMILY_SCORE_SCALES)) expect(scale.minScore < scale.good && scale.good < scale.strong).toBe(true);
+  });
+
+  it("gives a default minScore from a recommended model's entry only (by id or short name)", () => {
+    expect(defaultMinScore('siglip-b16-224')).toBe(recommendedModel('siglip-b16-224')!.scores.minScore);
+    expect(defaultMinScore('Xenova/clip-vit-base-patch32')).toBe(0.2);
+    expect(defaultMinScore('/models/some-local-folder')).toBeUndefined();
   });
 });

@@ -65,6 +65,48 @@ describe('Searcher', () => {
     expect(similar.hits.map((hit) => hit.id)).toEqual([2]);
   });
 
+  it("applies the model's default minScore to a text query that gives none (asked per query), never to image queries", async () => {
+    let fallback: number | undefined = 0.5;
+    const withDefault = new Searcher(library, embedder, async () => ({ pixelValues: new Float32Array(3), width: 1, height: 1 }), {
+      maxResults: 10,
+      defaultMinScore: () => fallback,
+    });
+    const text = await withDefault.searchText('anything', 4);
+    expect(text.hits.map((hit) => hit.id)).toEqual([1, 2]);
+    expect(text.minScore).toBe(0.5);
+    // The caller's threshold wins, -1 keeps everything.
+    expect((await withDefault.searchText('anything', 4, { minScore: -1 })).hits).toHaveLength(4);
+    expect((await withDefault.searchText('anything', 4, { minScore: 0.3 })).minScore).toBe(0.3);
+    expect((await withDefault.searchImage(Buffer.from('x'), 4)).hits).toHaveLength(4);
+    expect((await withDefault.similarToId(1, 3)).minScore).toBeUndefined();
+    fallback = undefined;
+    const none = await withDefault.searchText('anything', 4);
+    expect(none.hits).toHaveLength(4);
+    expect(none).not.toHaveProperty('minScore');
+  });
+
+  it('exclusive(change) waits for the searches running, and holds new ones until it has run (a model switch)', async () => {
+    const order: string[] = [];
+    let unblock: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    const slow: Embedder = { ...embedder, embedTexts: async (texts) => (await blocked, texts.map(() => Float32Array.from([1, 0]))) };
+    const watched: LibraryReader = {
+      ...library,
+      search: (query, k) => (order.push(`search ${k}`), library.search(query, k)),
+      getById: (id) => (order.push('lookup'), library.getById(id)),
+    };
+    const gated = new Searcher(watched, slow, async () => ({ pixelValues: new Float32Array(3), width: 1, height: 1 }), { maxResults: 10 });
+    const first = gated.searchText('before', 2);
+    const switched = gated.exclusive(() => order.push('switch'));
+    const second = gated.similarToId(1, 4);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual([]);
+    unblock();
+    await Promise.all([first, switched, second]);
+    // The text search ends before the switch; the similar search starts (looks its image up) only after it.
+    expect(order).toEqual(['search 2', 'switch', 'lookup', 'search 5']);
+  });
+
   it.each([1.5, -2, Number.NaN])('refuses minScore %p', async (minScore) => {
     await expect(searcher.searchText('a dog', 4, { minScore })).rejects.toThrow(/minScore must be a number from -1 to 1/);
   });

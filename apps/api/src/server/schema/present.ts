@@ -33,6 +33,7 @@ export function presentSearchResult(result: CoreSearchResult, ctx: ApiContext): 
     hits: result.hits.map((hit) => ({ ...presentImage(hit, ctx), score: hit.score })),
     totalImages: result.totalImages,
     tookMs: result.tookMs,
+    minScore: result.minScore ?? null,
   };
 }
 

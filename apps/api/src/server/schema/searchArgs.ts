@@ -5,7 +5,12 @@ export const DEFAULT_K = 12;
 /** k and minScore, shared by every search (the engine's Searcher checks their ranges). */
 const kField = () => Field(() => Int, { nullable: true, defaultValue: DEFAULT_K, description: 'How many hits, from 1 to maxResults (see stats.limits).' });
 const minScoreField = () =>
-  Field(() => Float, { nullable: true, description: 'Leave out hits with a lower cosine similarity (-1 to 1); there may then be fewer than k.' });
+  Field(() => Float, {
+    nullable: true,
+    description:
+      'Leave out hits with a lower cosine similarity (-1 to 1); there may then be fewer than k. A text search without it gets the ' +
+      "model's default (its `sis models` entry; none for a model without one): give -1 for every hit. SearchResult.minScore says what applied.",
+  });
 
 @ArgsType()
 export class SearchArgs {

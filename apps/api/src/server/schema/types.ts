@@ -57,6 +57,9 @@ export class SearchResult {
 
   @Field(() => Float, { description: 'Time the search took in the engine (embedding the query + nearest-neighbour search), in milliseconds.' })
   tookMs!: number;
+
+  @Field(() => Float, { nullable: true, description: "The score threshold applied: the request's minScore, or for a text search the model's default; null when none." })
+  minScore!: number | null;
 }
 
 @ObjectType({ description: 'A file a reindex could not embed.' })
