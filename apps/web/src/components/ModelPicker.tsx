@@ -1,25 +1,26 @@
 import { useId, useState } from 'react';
-import { gql, type TypedDocumentNode } from '@apollo/client';
 import { useLazyQuery } from '@apollo/client/react';
 import { describeProblem } from '../errors';
+import { graphql } from '../gql';
+import type { ModelsQuery } from '../gql/graphql';
 
-/** A model the server can switch the library to (Query.models). Local to this component until the web app's types are generated. */
-export interface ModelChoice {
-  name: string;
-  alias: string | null;
-  family: string | null;
-  local: boolean;
-  current: boolean;
-  flickr30kR1: number | null;
-  computeVsDefault: number | null;
-  pickWhen: string | null;
-}
-
-export const MODELS_QUERY: TypedDocumentNode<{ models: ModelChoice[] }, Record<string, never>> = gql`
+/** Query.models: the models the server can switch the library to (types generated from the schema). */
+export const MODELS_QUERY = graphql(`
   query Models {
-    models { name alias family local current flickr30kR1 computeVsDefault pickWhen }
+    models {
+      name
+      alias
+      family
+      local
+      current
+      flickr30kR1
+      computeVsDefault
+      pickWhen
+    }
   }
-`;
+`);
+
+export type ModelChoice = ModelsQuery['models'][number];
 
 /** The last part of a model folder's path, or a hub id as it is. */
 export function shortModelName(name: string): string {
