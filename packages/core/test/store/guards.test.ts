@@ -34,7 +34,8 @@ describe('model guard', () => {
       expect(mismatch.message).toContain(`"${MODEL}"`);
       expect(mismatch.message).toContain('"other/model"');
       expect(mismatch.message).toMatch(/another data directory/);
-      expect(mismatch.message).toMatch(/rebuild/);
+      expect(mismatch.message).toContain('`sis reindex --model other/model <folder>`');
+      expect(mismatch.message).toContain(`SIS_MODEL="${MODEL}"`);
     }
     // The refused writer released its lock: the right model still opens.
     openLibrary(dataDir, D, true).close();
