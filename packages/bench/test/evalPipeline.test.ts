@@ -31,8 +31,12 @@ const available = fs.existsSync(photos) && fs.existsSync(tinyModelDir());
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('indexes the listed images, reports the missing ones and counts their captions as misses', async () => {
-    const config = loadConfig({ env: { SIS_MODEL: tinyModelDir(), SIS_OFFLINE: '1', SIS_DATA_DIR: path.join(dir, 'data') } });
+  // Either model family: `pnpm eval --model` takes the SigLIP fixture as it takes the CLIP one.
+  it.each([
+    ['CLIP', tinyModelDir()],
+    ['SigLIP', path.join(sharedDir(), 'models/siglip-tiny-random')],
+  ])('indexes the listed images, reports the missing ones and counts their captions as misses (%s)', async (family, model) => {
+    const config = loadConfig({ env: { SIS_MODEL: model, SIS_OFFLINE: '1', SIS_DATA_DIR: path.join(dir, `data-${family}`) } });
     const result = await runEval(
       config,
       { images: path.join(dir, 'images'), captions: path.join(dir, 'captions.csv'), limit: undefined, ks: [1, 5], textBatch: 4, crossCheck: 6, workDir: dir, keep: false, quick: true },
