@@ -12,6 +12,9 @@ import type { ImageStore } from './store';
  * Stopped before the switch, the old library is intact and the same command resumes the build.
  */
 
+/** What the switch claims (as a reindex claims its folder), so that a second switch is told who holds it. */
+export const MODEL_SWITCH_CLAIM = '(the model switch of this library)';
+
 export interface ModelSwitchSummary {
   previousModel: string;
   model: string;
@@ -55,13 +58,20 @@ export async function runModelSwitch(deps: ModelSwitchDeps, folder: string, mode
     return withModel({ alreadyCurrent: true, reindex: await reindexWithModel() });
   }
   const staging = deps.staging(next);
-  const build = await buildStagedModel(library, staging.embedder, staging.prepare, staging.settings, options);
-  if (build.cancelled) return withModel({ build });
-  // One synchronous step: the library's vectors and the engine's model change together, between two searches.
+  // One switch at a time across the processes sharing a PostgreSQL catalogue (a no-op with SQLite's writer lock).
+  const claim = library.claimReindex(MODEL_SWITCH_CLAIM);
+  let build: StagedBuildSummary;
   let forgotten = 0;
-  await deps.exclusive(() => {
-    forgotten = library.completeModelSwitch().forgotten.length;
-    model.use(next);
-  });
+  try {
+    build = await buildStagedModel(library, staging.embedder, staging.prepare, staging.settings, options);
+    if (build.cancelled) return withModel({ build });
+    // One synchronous step: the library's vectors and the engine's model change together, between two searches.
+    await deps.exclusive(() => {
+      forgotten = library.completeModelSwitch().forgotten.length;
+      model.use(next);
+    });
+  } finally {
+    claim.release();
+  }
   return withModel({ build, switched: true, forgotten, reindex: await reindexWithModel() });
 }
