@@ -91,7 +91,9 @@ const FIELDS: { field: string; mutation?: boolean; args: Record<string, string>;
   { field: 'searchByImage', args: { imageBase64: 'String!', k: 'Int', minScore: 'Float' }, selection: '{ totalImages hits { id path score } }' },
   { field: 'image', args: { id: 'ID!' }, selection: '{ id path imageUrl thumbnailUrl width height }' },
   { field: 'reindexJob', args: { id: 'ID!' }, selection: '{ id dir state phase error skippedFiles { path reason message } }' },
-  { field: 'reindex', mutation: true, args: { dir: 'String!' }, selection: '{ id dir state error }' },
+  { field: 'reindex', mutation: true, args: { dir: 'String!', model: 'String' }, selection: '{ id dir state error model buildingModel }' },
+  { field: 'models', args: {}, selection: '{ name alias family local current pickWhen }' },
+  { field: 'modelSwitch', args: {}, selection: '{ model staged remaining }' },
   { field: 'cancelReindex', mutation: true, args: { id: 'ID!' }, selection: '{ id dir state }' },
   { field: 'stats', args: {}, selection: '{ images skippedFiles indexType modelName dimension dataDir lastReindexAt allowedRoots limits { maxResults maxQueryLength } }' },
 ];

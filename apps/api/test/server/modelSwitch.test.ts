@@ -27,12 +27,19 @@ describe('switching models over GraphQL', () => {
     expect(models.data!.models).toEqual(
       expect.arrayContaining([
         { name: 'Xenova/siglip-base-patch16-224', alias: 'siglip-b16-224', current: false, local: false },
-        { name: tinyModelDir, alias: null, current: true, local: true },
-        { name: siglipModelDir, alias: null, current: false, local: true },
+        { name: 'clip-tiny-random', alias: null, current: true, local: true },
+        { name: 'siglip-tiny-random', alias: null, current: false, local: true },
       ]),
     );
+    // A local folder is named, never given by path: the server loads models only from where it was told.
+    expect(JSON.stringify(models.data)).not.toContain(path.dirname(tinyModelDir));
+    for (const model of ['/etc', siglipModelDir, '../siglip-tiny-random']) {
+      const refused = await server.gql(SWITCH, { dir: server.photos, model });
+      expect(errorCodes(refused)).toEqual(['BAD_USER_INPUT']);
+      // The message repeats what the client sent, nothing more of the server's paths.
+      expect(refused.raw.split(JSON.stringify(model).slice(1, -1)).join('')).not.toContain(path.dirname(tinyModelDir));
+    }
     const refused = await server.gql(SWITCH, { dir: server.photos, model: '/etc' });
-    expect(errorCodes(refused)).toEqual(['BAD_USER_INPUT']);
     expect(refused.errors![0]!.message).toMatch(/cannot be chosen here/);
     expect((await server.gql<{ modelSwitch: unknown }>('{ modelSwitch { model } }')).data!.modelSwitch).toBeNull();
   });
@@ -48,9 +55,9 @@ describe('switching models over GraphQL', () => {
   it('searches answer with the old model during the switch, with the new one after it; the job names the model it builds', async () => {
     const before = (await server.gql<Searched>(SEARCH)).data!;
     expect(before.stats.modelFamily).toBe('clip');
-    const started = await server.gql<{ reindex: { id: string; model: string } }>(SWITCH, { dir: server.photos, model: siglipModelDir });
+    const started = await server.gql<{ reindex: { id: string; model: string } }>(SWITCH, { dir: server.photos, model: 'siglip-tiny-random' });
     expect(started.errors).toBeUndefined();
-    expect(started.data!.reindex.model).toBe(siglipModelDir);
+    expect(started.data!.reindex.model).toBe('siglip-tiny-random');
     const id = started.data!.reindex.id;
     const building = new Set<string>();
     let duringSwitch = 0;
@@ -71,7 +78,7 @@ describe('switching models over GraphQL', () => {
     const done = await waitForJob(server, id);
     expect(done).toMatchObject({ state: 'SUCCEEDED', error: null, unchanged: 40, embedded: 0 });
     expect(duringSwitch).toBeGreaterThan(0);
-    expect([...building]).toEqual([siglipModelDir]);
+    expect([...building]).toEqual(['siglip-tiny-random']);
     const after = (await server.gql<Searched>(SEARCH)).data!;
     expect(after.stats).toEqual({ modelName: siglipModelDir, modelFamily: 'siglip' });
     expect(after.search.hits).toHaveLength(5);

@@ -1,11 +1,12 @@
+import path from 'node:path';
 import { Ctx, Field, Float, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { recommendedModel } from '@sis/core';
 import type { ApiContext } from '../context';
-import { modelChoices } from '../modelChoices';
+import { modelChoices, presentModelName } from '../modelChoices';
 
 @ObjectType({ description: 'A model the library can be switched to with reindex(dir, model).' })
 export class ModelChoice {
-  @Field({ description: 'What reindex(model:) takes: a Hugging Face id, or a local model folder.' })
+  @Field({ description: "What reindex(model:) takes: a Hugging Face id, or a model folder's name on the server." })
   name!: string;
 
   @Field(() => String, { nullable: true, description: 'Short name of a recommended model (`sis models`).' })
@@ -48,13 +49,15 @@ export class ModelsResolver {
   models(@Ctx() ctx: ApiContext): ModelChoice[] {
     const current = ctx.engine.library.modelName;
     const choices = modelChoices(ctx.engine.config);
-    if (!choices.some((choice) => choice.name === current)) choices.unshift({ name: current, alias: null, family: ctx.engine.embedder.family, local: false });
-    return choices.map((choice) => {
-      const entry = recommendedModel(choice.name);
+    if (!choices.some((choice) => choice.target === current)) {
+      choices.unshift({ name: presentModelName(current), alias: null, family: ctx.engine.embedder.family, local: path.isAbsolute(current), target: current });
+    }
+    return choices.map(({ target, ...choice }) => {
+      const entry = recommendedModel(target);
       return {
         ...choice,
-        family: choice.family ?? (choice.name === current ? ctx.engine.embedder.family : null),
-        current: choice.name === current,
+        family: choice.family ?? (target === current ? ctx.engine.embedder.family : null),
+        current: target === current,
         flickr30kR1: entry?.flickr30kR1 ?? null,
         computeVsDefault: entry?.computeVsDefault ?? null,
         pickWhen: entry?.pickWhen ?? null,
@@ -65,6 +68,6 @@ export class ModelsResolver {
   @Query(() => ModelSwitchState, { nullable: true, description: 'A model switch in progress or interrupted; null when there is none.' })
   modelSwitch(@Ctx() ctx: ApiContext): ModelSwitchState | null {
     const staged = ctx.engine.library.stagedModel();
-    return staged ? { model: staged.modelName, staged: staged.staged, remaining: staged.remaining } : null;
+    return staged ? { model: presentModelName(staged.modelName), staged: staged.staged, remaining: staged.remaining } : null;
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ReindexJob as CoreReindexJob, SearchResult as CoreSearchResult } from '@sis/core';
 import type { ApiContext } from '../context';
 import { UserInputError } from '../errors';
+import { presentModelName } from '../modelChoices';
 import type { Image, ReindexJob, ReindexJobState, ReindexPhase, SearchResult } from './types';
 
 /** Catalogue ids are positive integers; anything else cannot name an image. */
@@ -42,8 +43,8 @@ export function presentJob(job: CoreReindexJob, now: number = Date.now()): Reind
   return {
     id: job.id,
     dir: job.root,
-    model: job.model ?? null,
-    buildingModel: progress.model ?? null,
+    model: job.model === undefined ? null : presentModelName(job.model),
+    buildingModel: progress.model === undefined ? null : presentModelName(progress.model),
     state: job.state as ReindexJobState,
     phase: progress.phase as ReindexPhase,
     seen: summary?.seen ?? progress.seen,
