@@ -7,15 +7,19 @@ import { InvalidSearchError } from './errors';
  * The query vector is the weighted sum of the terms' unit embeddings, scaled to unit length again, so that scores
  * stay cosines in [-1, 1] (rclip sums without renormalising: the same ranking, scores not comparable).
  */
-export type QueryTerm = QueryTermSource & { weight: number };
+export type QueryTerm = QueryTermSource & {
+  weight: number;
+  /** How errors name the term, e.g. "terms[2]" (default "term N", 1-based). */
+  label?: string;
+};
 
 export type QueryTermSource =
   /** A description to embed with the text tower. */
   | { kind: 'text'; text: string }
   /** An indexed image by catalogue id: its stored embedding, no decoding. */
   | { kind: 'indexed'; id: number }
-  /** An image file (path) or its bytes, embedded with the vision tower; `label` names it in errors. */
-  | { kind: 'image'; image: string | Buffer; label?: string };
+  /** An image file (path) or its bytes, embedded with the vision tower; `name` (e.g. the path given) shows in errors. */
+  | { kind: 'image'; image: string | Buffer; name?: string };
 
 export interface ComposedQuery {
   /** Unit-length query vector. */
@@ -46,16 +50,16 @@ export const DEFAULT_MAX_TERMS = 32;
 const CANCELLED_FRACTION = 1e-4;
 
 /** "term 2 (text "snow")": how errors name a term, 1-based as people count. */
-export function describeTerm(term: QueryTermSource, index: number): string {
+export function describeTerm(term: QueryTermSource & { label?: string }, index: number): string {
   const what =
     term.kind === 'text'
       ? `text ${JSON.stringify(term.text.length > 40 ? `${term.text.slice(0, 40)}…` : term.text)}`
       : term.kind === 'indexed'
         ? `image id ${term.id}`
-        : term.label !== undefined
-          ? `image ${term.label}`
+        : term.name !== undefined
+          ? `image ${term.name}`
           : 'uploaded image';
-  return `term ${index + 1} (${what})`;
+  return `${term.label ?? `term ${index + 1}`} (${what})`;
 }
 
 /** Checks every term (all problems found before any embedding), so a bad query costs no model time. */

@@ -116,7 +116,7 @@ describe('Searcher.searchTerms against the Python reference embeddings', () => {
     const terms: QueryTerm[] = [
       { ...text(9), weight: 1 },
       { kind: 'indexed', id: 12, weight: 0.5 },
-      { kind: 'image', image: file.absolutePath, label: file.path, weight: -0.25 },
+      { kind: 'image', image: file.absolutePath, name: file.path, weight: -0.25 },
     ];
     const vector = expectedVector([
       { vector: textRef(9), weight: 1 },
@@ -155,7 +155,8 @@ describe('Searcher.searchTerms against the Python reference embeddings', () => {
     ['a text over the length limit', [{ kind: 'text', text: 'x'.repeat(1001), weight: 1 }], /the text is 1001 characters long; the limit is 1000/],
     ['an unknown image id', [{ kind: 'text', text: 'a dog', weight: 1 }, { kind: 'indexed', id: 999, weight: -1 }], /term 2 \(image id 999\): no indexed image has this id/],
     ['a file that is not an image', [{ kind: 'image', image: Buffer.from('not an image'), weight: 1 }], /term 1 \(uploaded image\): /],
-    ['a missing file', [{ kind: 'image', image: '/nonexistent/pool.jpg', label: './pool.jpg', weight: 1 }], /term 1 \(image \.\/pool\.jpg\): /],
+    ['a missing file', [{ kind: 'image', image: '/nonexistent/pool.jpg', name: './pool.jpg', weight: 1 }], /term 1 \(image \.\/pool\.jpg\): /],
+    ['a term with a label', [{ kind: 'text', text: 'a dog', weight: 1 }, { kind: 'text', text: 'snow', weight: 0, label: 'terms[0]' }], /^terms\[0\] \(text "snow"\): the weight/],
     ['terms that cancel out', [{ kind: 'text', text: 'a dog', weight: 1 }, { kind: 'text', text: 'a dog', weight: -1 }], /cancel out/],
     ['an image that cancels itself', [{ kind: 'indexed', id: 4, weight: 2 }, { kind: 'indexed', id: 4, weight: -2 }], /cancel out/],
   ])('refuses %s with an InvalidSearchError naming the term', async (_, terms, message) => {
