@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { addImageTerm, formatUrlState, parseUrlState } from '../../src/url';
 import { mockApi, renderApp, resultAnswer, searchByK, statsAnswer, type MockApi } from './mockApi';
@@ -10,6 +10,7 @@ function api(): MockApi {
     Stats: () => statsAnswer(),
     Search: searchByK,
     SearchTerms: searchByK,
+    SearchByImage: searchByK,
     Similar: (v) => resultAnswer(Number(v.k), { source: { id: String(v.imageId), path: 'holidays/dog.jpg' } }),
     TermImage: (v) => ({ data: { image: { __typename: 'Image', id: v.id, path: `holidays/photo-${String(v.id)}.jpg`, thumbnailUrl: `http://api.test/thumbnails/${String(v.id)}` } } }),
   });
@@ -93,5 +94,26 @@ describe('More like this / Less like this', () => {
     await waitFor(() => expect(server.calls('SearchTerms')).toHaveLength(1));
     expect(server.calls('SearchTerms')[0]).toEqual({ query: null, terms: [{ imageId: '9', weight: 1 }, { imageId: '5', weight: -1 }], k: 12, minScore: null });
     expect(window.location.search).toBe('?t=1%2Cimg%2C9&t=-1%2Cimg%2C5&k=12');
+  });
+
+  it('refines a pasted-image search: the image goes along as an imageBase64 term (it is not in the URL)', async () => {
+    const user = userEvent.setup();
+    const server = api();
+    renderApp(server);
+    await screen.findByText(/Search 8,091 indexed images/);
+    const file = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'beach.png', { type: 'image/png' });
+    const paste = new Event('paste', { bubbles: true, cancelable: true });
+    Object.defineProperty(paste, 'clipboardData', { value: { items: [{ kind: 'file', getAsFile: () => file }] } });
+    act(() => {
+      window.dispatchEvent(paste);
+    });
+    await waitFor(() => expect(server.calls('SearchByImage')).toHaveLength(1));
+    await waitFor(() => expect(screen.getAllByRole('listitem').length).toBeGreaterThan(3));
+    await user.click(screen.getByRole('button', { name: /^More like .* 3$/ }));
+    await waitFor(() => expect(server.calls('SearchTerms')).toHaveLength(1));
+    expect(server.calls('SearchTerms')[0]).toEqual({ query: null, terms: [{ imageBase64: 'data:image/png;base64,iVBORw==', weight: 1 }, { imageId: '3', weight: 1 }], k: 12, minScore: null });
+    expect(window.location.search).toBe('?t=1%2Cimg%2C3&k=12');
+    expect(screen.getByTestId('query-chip')).toHaveTextContent('beach.png');
+    expect(await screen.findByRole('status')).toHaveTextContent('with 2 terms');
   });
 });
