@@ -11,7 +11,10 @@ import { Image, SearchResult } from './types';
 /** Searches: thin calls into the engine's Searcher, which checks k, minScore and the query text. */
 @Resolver()
 export class SearchResolver {
-  @Query(() => SearchResult, { description: 'Text-to-image search: indexed images that best match a description, best first.' })
+  @Query(() => SearchResult, {
+    description:
+      'Text-to-image search: indexed images that best match a description, best first. With terms, a composite query: the renormalised weighted sum of texts and images (see SearchTermInput); images used as terms are left out of the hits.',
+  })
   async search(@Args(() => SearchArgs) { query, terms, k, minScore }: SearchArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
     const options = { minScore: minScore ?? undefined };
     if (terms === null || terms === undefined) {
