@@ -19,7 +19,7 @@ export function TermChips({ terms, onRemove }: TermChipsProps): React.JSX.Elemen
   return (
     <ul className="term-chips" aria-label="Query terms">
       {terms.map((term, index) => (
-        <li key={`${term.kind}:${term.value}`}>
+        <li key={`${index}:${term.kind}:${term.value}`}>
           {term.kind === 'img' ? <ImageTermChip term={term} onRemove={() => onRemove(index)} /> : <Chip term={term} label={`“${term.value}”`} onRemove={() => onRemove(index)} />}
         </li>
       ))}
