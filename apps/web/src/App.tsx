@@ -11,7 +11,7 @@ import { formatBytes } from './format';
 import { SEARCH_BY_IMAGE_QUERY, SEARCH_QUERY, SEARCH_TERMS_QUERY, SIMILAR_QUERY, STATS_QUERY, isFinalState, type Hit, type ReindexJob, type ResultData } from './graphql';
 import { TermChips } from './components/TermChips';
 import { readAsDataUrl, useImageDropAndPaste, useUrlState, type NavigateMode } from './hooks';
-import { addImageTerm, type UrlState, type UrlTerm } from './url';
+import { addTerm, type UrlState, type UrlTerm } from './url';
 import { IndexFooter } from './components/IndexFooter';
 
 /** Searches are "fast enough" for as-you-type once a text search's round trip takes less than this. */
@@ -137,16 +137,19 @@ export function App(): React.JSX.Element {
     [go],
   );
 
-  // "More like this" / "Less like this": the image joins the query as a +1 / -1 term ("find similar" becomes a +1 term).
-  const onAddTerm = useCallback(
-    (hit: Hit, weight: 1 | -1) => {
+  // "More like this" / "Less like this": the image joins the query as a +1 / -1 term ("find similar" becomes a +1 term);
+  // "Leave out" a description: a -1 text term.
+  const onAddUrlTerm = useCallback(
+    (kind: UrlTerm['kind'], value: string, weight: number) => {
       setLightbox(null);
       const base: UrlTerm[] = url.terms ?? (url.similar ? [{ kind: 'img', value: url.similar, weight: 1 }] : []);
-      const next = addImageTerm(base, hit.id, weight);
+      const next = addTerm(base, kind, value, weight);
       go({ similar: undefined, terms: next.length > 0 ? next : undefined }, 'push');
     },
     [go, url.terms, url.similar],
   );
+  const onAddTerm = useCallback((hit: Hit, weight: 1 | -1) => onAddUrlTerm('img', hit.id, weight), [onAddUrlTerm]);
+  const onSubtractText = useCallback((text: string) => onAddUrlTerm('text', text, -1), [onAddUrlTerm]);
 
   const onRemoveTerm = useCallback(
     (index: number) => {
@@ -282,7 +285,7 @@ export function App(): React.JSX.Element {
           maxLength={statsData?.limits.maxQueryLength}
           disabled={!ready}
         >
-          <TermChips terms={terms} onRemove={onRemoveTerm} />
+          <TermChips terms={terms} onRemove={onRemoveTerm} onSubtractText={mode !== null ? onSubtractText : undefined} maxLength={statsData?.limits.maxQueryLength} />
         </SearchForm>
         <div className="controls">
           <ResultCountSlider value={k} max={maxResults} onChange={(next) => go({ k: next }, 'push')} disabled={!ready} />

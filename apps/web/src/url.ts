@@ -44,12 +44,12 @@ export function formatTerm(term: UrlTerm): string {
 }
 
 /**
- * Adds `weight` to an image's term (a second "More like this" makes it +2), or a new term at the end; a term whose
- * weight comes to 0 ("More" then "Less") is removed.
+ * Adds `weight` to the term for this image or text (a second "More like this" makes it +2), or a new term at the end;
+ * a term whose weight comes to 0 ("More" then "Less") is removed.
  */
-export function addImageTerm(terms: readonly UrlTerm[], id: string, weight: number): UrlTerm[] {
-  const existing = terms.findIndex((term) => term.kind === 'img' && term.value === id);
-  if (existing < 0) return [...terms, { kind: 'img', value: id, weight }];
+export function addTerm(terms: readonly UrlTerm[], kind: UrlTerm['kind'], value: string, weight: number): UrlTerm[] {
+  const existing = terms.findIndex((term) => term.kind === kind && term.value === value);
+  if (existing < 0) return [...terms, { kind, value, weight }];
   const next = Math.round((terms[existing]!.weight + weight) * 1000) / 1000;
   return next === 0 ? terms.filter((_, i) => i !== existing) : terms.map((term, i) => (i === existing ? { ...term, weight: next } : term));
 }

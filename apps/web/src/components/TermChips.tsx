@@ -1,3 +1,4 @@
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useQuery } from '@apollo/client/react';
 import { IMAGE_QUERY } from '../graphql';
 import { fileName } from '../format';
@@ -6,6 +7,9 @@ import type { UrlTerm } from '../url';
 export interface TermChipsProps {
   terms: readonly UrlTerm[];
   onRemove: (index: number) => void;
+  /** "Leave out…": a description to subtract (a -1 text term); the control shows only while a search is on screen. */
+  onSubtractText?: (text: string) => void;
+  maxLength?: number;
 }
 
 /** "+2", "−1", "+0.5": a term's weight as the chip shows it. */
@@ -13,9 +17,9 @@ export function formatWeight(weight: number): string {
   return `${weight < 0 ? '\u2212' : '+'}${Math.abs(weight)}`;
 }
 
-/** The terms of a composite query beside the search box: each with its weight, each removable. */
-export function TermChips({ terms, onRemove }: TermChipsProps): React.JSX.Element | null {
-  if (terms.length === 0) return null;
+/** The terms of a composite query beside the search box: each with its weight, each removable; then "Leave out…". */
+export function TermChips({ terms, onRemove, onSubtractText, maxLength }: TermChipsProps): React.JSX.Element | null {
+  if (terms.length === 0 && !onSubtractText) return null;
   return (
     <ul className="term-chips" aria-label="Query terms">
       {terms.map((term, index) => (
@@ -23,7 +27,53 @@ export function TermChips({ terms, onRemove }: TermChipsProps): React.JSX.Elemen
           {term.kind === 'img' ? <ImageTermChip term={term} onRemove={() => onRemove(index)} /> : <Chip term={term} label={`“${term.value}”`} onRemove={() => onRemove(index)} />}
         </li>
       ))}
+      {onSubtractText && (
+        <li>
+          <SubtractText onSubmit={onSubtractText} maxLength={maxLength} />
+        </li>
+      )}
     </ul>
+  );
+}
+
+/** A button that opens a one-line field: Enter adds its text as a -1 term, Escape closes it. */
+function SubtractText({ onSubmit, maxLength }: { onSubmit: (text: string) => void; maxLength?: number }) {
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState('');
+  if (!open) {
+    return (
+      <button type="button" className="link-button term-subtract" onClick={() => setOpen(true)}>
+        − Leave out…
+      </button>
+    );
+  }
+  const submit = (event: FormEvent | KeyboardEvent) => {
+    event.preventDefault();
+    const value = text.trim();
+    if (value === '') return;
+    setText('');
+    setOpen(false);
+    onSubmit(value);
+  };
+  return (
+    <input
+      type="text"
+      className="term-subtract-input"
+      aria-label="Leave out photos like this description (Enter)"
+      placeholder="e.g. people (Enter)"
+      value={text}
+      maxLength={maxLength}
+      autoFocus
+      onChange={(event) => setText(event.target.value)}
+      onKeyDown={(event) => {
+        if (event.key === 'Enter') submit(event);
+        else if (event.key === 'Escape') {
+          event.preventDefault();
+          setOpen(false);
+        }
+      }}
+      onBlur={() => text.trim() === '' && setOpen(false)}
+    />
   );
 }
 

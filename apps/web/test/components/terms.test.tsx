@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { addImageTerm, formatUrlState, parseUrlState } from '../../src/url';
+import { addTerm, formatUrlState, parseUrlState } from '../../src/url';
 import { mockApi, renderApp, resultAnswer, searchByK, statsAnswer, type MockApi } from './mockApi';
 
 /** Composite queries in the page: "More like this" / "Less like this", term chips with weights, the terms in the URL. */
@@ -36,10 +36,11 @@ describe('terms in the URL', () => {
   });
 
   it('adds to an image term already there, and removes one that comes to 0', () => {
-    const one = addImageTerm([], '5', 1);
-    expect(addImageTerm(one, '5', 1)).toEqual([{ kind: 'img', value: '5', weight: 2 }]);
-    expect(addImageTerm(one, '5', -1)).toEqual([]);
-    expect(addImageTerm(one, '6', -1)).toEqual([{ kind: 'img', value: '5', weight: 1 }, { kind: 'img', value: '6', weight: -1 }]);
+    const one = addTerm([], 'img', '5', 1);
+    expect(addTerm(one, 'img', '5', 1)).toEqual([{ kind: 'img', value: '5', weight: 2 }]);
+    expect(addTerm(one, 'img', '5', -1)).toEqual([]);
+    expect(addTerm(one, 'img', '6', -1)).toEqual([{ kind: 'img', value: '5', weight: 1 }, { kind: 'img', value: '6', weight: -1 }]);
+    expect(addTerm(one, 'text', '5', -1)).toEqual([{ kind: 'img', value: '5', weight: 1 }, { kind: 'text', value: '5', weight: -1 }]);
   });
 });
 
@@ -115,5 +116,20 @@ describe('More like this / Less like this', () => {
     expect(window.location.search).toBe('?t=1%2Cimg%2C3&k=12');
     expect(screen.getByTestId('query-chip')).toHaveTextContent('beach.png');
     expect(await screen.findByRole('status')).toHaveTextContent('with 2 terms');
+  });
+
+  it('"Leave out…" adds a description as a -1 text term without running the text search', async () => {
+    const user = userEvent.setup();
+    const server = api();
+    renderApp(server, '/?q=golden+retriever&k=12');
+    await waitFor(() => expect(screen.getAllByRole('listitem').length).toBeGreaterThan(3));
+    await user.click(screen.getByRole('button', { name: '− Leave out…' }));
+    await user.type(screen.getByRole('textbox', { name: /Leave out photos like this description/ }), 'people{Enter}');
+    await waitFor(() => expect(server.calls('SearchTerms')).toHaveLength(1));
+    expect(server.calls('SearchTerms')[0]).toEqual({ query: 'golden retriever', terms: [{ text: 'people', weight: -1 }], k: 12, minScore: null });
+    expect(server.calls('Search')).toHaveLength(1);
+    expect(window.location.search).toBe('?q=golden+retriever&t=-1%2Ctext%2Cpeople&k=12');
+    expect(chips()).toEqual([{ kind: 'text', value: 'people', weight: '-1', text: expect.stringMatching(/^−1“people”/) }]);
+    expect(screen.getByRole('searchbox')).toHaveValue('golden retriever');
   });
 });

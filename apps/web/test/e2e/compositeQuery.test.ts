@@ -47,7 +47,7 @@ afterAll(async () => {
 
 afterEach(() => expect(pageErrors).toEqual([]));
 
-async function apiTerms(query: string, terms: { imageId: string; weight: number }[], k: number): Promise<ApiHit[]> {
+async function apiTerms(query: string, terms: { imageId?: string; text?: string; weight: number }[], k: number): Promise<ApiHit[]> {
   const data = await gql<{ search: { hits: ApiHit[] } }>(
     server.url,
     `query($q: String, $terms: [SearchTermInput!], $k: Int!) { search(query: $q, terms: $terms, k: $k) { hits { id path score width height } } }`,
@@ -136,6 +136,25 @@ describe('composite queries in the web app', () => {
     await waitForResults(page, 'with 1 more term');
     expect(new URL(page.url()).searchParams.getAll('t')).toEqual([`1,img,${more}`]);
     expect(await tiles(page)).toEqual((await apiTerms(QUERY, terms.slice(0, 1), 12)).map((hit) => ({ id: hit.id, score: hit.score.toFixed(3) })));
+
+    // "Leave out…" a description: a -1 text term, the same as the CLI's --subtract.
+    await page.getByRole('button', { name: '− Leave out…' }).click();
+    await page.getByRole('textbox', { name: /Leave out photos like this description/ }).fill('people');
+    await page.getByRole('textbox', { name: /Leave out photos like this description/ }).press('Enter');
+    await waitForResults(page, 'with 2 more terms');
+    expect(new URL(page.url()).searchParams.getAll('t')).toEqual([`1,img,${more}`, '-1,text,people']);
+    const withText = await apiTerms(QUERY, [{ imageId: more, weight: 1 }, { text: 'people', weight: -1 }], 12);
+    expect(await tiles(page)).toEqual(withText.map((hit) => ({ id: hit.id, score: hit.score.toFixed(3) })));
+    const cliText = JSON.parse(
+      (
+        await promisify(execFile)(process.execPath, [cliPath, 'search', QUERY, '--add-image', path.join(images, await pathOf(more)), '--subtract', 'people', '-k', '12', '--json'], {
+          env: { PATH: process.env.PATH, SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: tinyModelDir, SIS_OFFLINE: '1' },
+        })
+      ).stdout,
+    ) as { path: string; score: number }[];
+    expect(cliText.map((hit) => path.relative(images, hit.path))).toEqual(withText.map((hit) => hit.path));
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(screenshotDir, 'composite-leave-out.png'), clip: { x: 0, y: 0, width: 1280, height: 480 } });
   });
 
   it('the k slider starts a third of the way along at 12 and steps 12 -> 16 -> 20 with the arrow keys', async () => {
