@@ -79,6 +79,10 @@ describe('Searcher', () => {
     expect((await withDefault.searchText('anything', 4, { minScore: 0.3 })).minScore).toBe(0.3);
     expect((await withDefault.searchImage(Buffer.from('x'), 4)).hits).toHaveLength(4);
     expect((await withDefault.similarToId(1, 3)).minScore).toBeUndefined();
+    // Composite queries: texts looked for get the default; a term looked away from (or an image) moves the scale: none.
+    expect((await withDefault.searchTerms([{ kind: 'text', text: 'a', weight: 1 }, { kind: 'text', text: 'b', weight: 2 }], 4)).minScore).toBe(0.5);
+    expect((await withDefault.searchTerms([{ kind: 'text', text: 'a', weight: 1 }, { kind: 'text', text: 'b', weight: -0.5 }], 4)).minScore).toBeUndefined();
+    expect((await withDefault.searchTerms([{ kind: 'text', text: 'a', weight: 1 }, { kind: 'indexed', id: 2, weight: 1 }], 4)).minScore).toBeUndefined();
     fallback = undefined;
     const none = await withDefault.searchText('anything', 4);
     expect(none.hits).toHaveLength(4);
