@@ -8,11 +8,14 @@ import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSI
 import { redactUrl, SyncPostgres } from './syncPostgres';
 import type { CatalogueImage, CatalogueSkippedFile, KnownFileState, StoredImage } from './types';
 
+/** A number as SQL text, for statements that take no parameters (COPY): only integers at least `min` pass. */
+function sqlInteger(value: number, min: number): string {
+  if (!Number.isSafeInteger(value) || value < min) throw new CatalogueError(`Expected an integer of at least ${min}, got ${value}.`);
+  return String(value);
+}
+
 /** The channel every vector-changing commit notifies (payload: its generation), for replicas to wake on. */
 export const CHANGES_CHANNEL = 'sis_catalogue_changes';
-
-
-
 
 /**
  * The catalogue in PostgreSQL (SIS_CATALOGUE_URL): the same rows and change log as the SQLite catalogue, in
@@ -108,27 +111,51 @@ export class PostgresCatalogue implements Catalogue {
     return new Map(rows.map((row) => [row.id, toCatalogueImage(row)]));
   }
 
+  indexedImagesChunk(afterId: number, limit: number): CatalogueImage[] {
+    return this.pg
+      .copyJson<ImageRow>(
+        `SELECT row_to_json(rows) FROM (SELECT ${IMAGE_COLUMNS} FROM sis.images AS images
+         WHERE id > ${sqlInteger(afterId, -1)} AND ${INDEXED} ORDER BY id LIMIT ${sqlInteger(limit, 0)}) AS rows`,
+      )
+      .map(toCatalogueImage);
+  }
+
   indexedIds(): number[] {
-    return this.pg.query<{ id: number }>(`SELECT id FROM sis.images WHERE ${INDEXED} ORDER BY id`).rows.map((row) => row.id);
+    return Array.from(this.copyEmbeddings(`SELECT id FROM sis.images WHERE ${INDEXED} ORDER BY id`, 0, this.countIndexed()).ids);
   }
 
   embeddingChunk(afterId: number, limit: number, dimension: number): EmbeddingRows {
-    const rows = this.pg.query<EmbeddingRow>(
-      `SELECT images.id, path, embeddings.vector AS embedding FROM sis.images AS images LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
-       WHERE images.id > $1 AND ${INDEXED} ORDER BY images.id LIMIT $2`,
-      [afterId, limit],
-    ).rows;
-    return toEmbeddingRows(rows, dimension);
+    return this.copyEmbeddings(
+      `SELECT images.id, embeddings.vector FROM sis.images AS images LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
+       WHERE images.id > ${sqlInteger(afterId, -1)} AND ${INDEXED} ORDER BY images.id LIMIT ${sqlInteger(limit, 0)}`,
+      dimension,
+      limit,
+    );
   }
 
   embeddingsByIds(ids: readonly number[], dimension: number): EmbeddingRows {
-    const rows = this.pg.query<EmbeddingRow>(
-      `SELECT images.id, images.path, embeddings.vector AS embedding FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted (id, n)
+    if (ids.length === 0) return { ids: [], vectors: new Float32Array(0) };
+    return this.copyEmbeddings(
+      `SELECT images.id, embeddings.vector FROM unnest('{${ids.map((id) => sqlInteger(id, 0)).join(',')}}'::bigint[]) WITH ORDINALITY AS wanted (id, n)
        JOIN sis.images AS images ON images.id = wanted.id LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
        WHERE ${INDEXED} ORDER BY wanted.n`,
-      [ids],
-    ).rows;
-    return toEmbeddingRows(rows, dimension);
+      dimension,
+      ids.length,
+    );
+  }
+
+  /** Bulk reads by binary COPY into typed arrays (copyBinary.ts): what a replica's load of every vector goes through. */
+  private copyEmbeddings(select: string, dimension: number, capacity: number): EmbeddingRows {
+    const copied = this.pg.copyEmbeddings(select, dimension, capacity);
+    if (copied.damaged) {
+      const path = this.pg.query<{ path: string }>('SELECT path FROM sis.images WHERE id = $1', [copied.damaged.id]).rows[0]?.path ?? '(unknown path)';
+      const found = copied.damaged.bytes > 0 ? `has ${copied.damaged.bytes} bytes, expected ${dimension * 4}` : 'is missing';
+      throw new CatalogueError(`The stored embedding of ${path} (id ${copied.damaged.id}) ${found}: the catalogue is damaged.`);
+    }
+    return {
+      ids: Array.from(copied.ids.subarray(0, copied.count)),
+      vectors: copied.vectors.length === copied.count * dimension ? copied.vectors : copied.vectors.subarray(0, copied.count * dimension),
+    };
   }
 
   changesSince(sequence: number, dimension: number): ChangesSince | undefined {
