@@ -42,6 +42,7 @@ export {
   DataDirNotWritableError,
   DiskWriteError,
   ReindexRunningError,
+  ReindexClaimLostError,
   type ModelIdentity,
   type LockHolder,
 } from './errors';
