@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChangeFollower, defaultConfig, ImageLibrary, openEngine, PostgresCatalogue, type AppConfig, type IndexedImageInput } from '@sis/core';
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
-import { count, mib, ms, table } from '../format';
+import { count, ms, table } from '../format';
 import type { WorkerReporter } from '../ipc';
 import { sharedDir, tinyModelDir } from '../paths';
 import { percentile, runStats, type RunStats } from '../stats';
@@ -41,8 +41,6 @@ export interface ScaleOutSize {
   cacheLoadedFrom: string;
   /** The index the replica built (its plan at that size). */
   indexFactory: string;
-  /** Resident memory of the process after the last load from PostgreSQL (index, row copy, and the rest). */
-  rssAfterLoadBytes: number;
 }
 
 export interface ScaleOutResult {
@@ -120,14 +118,12 @@ function timeReplicaLoads(url: string, work: string, n: number, runs: number): O
   const fromCache: number[] = [];
   let cacheLoadedFrom = '';
   let indexFactory = '';
-  let rssAfterLoadBytes = 0;
   for (let run = 0; run < runs; run++) {
     const replicaDir = path.join(work, `pg-replica-${n}-${run}`);
     let start = performance.now();
     const cold = openPg(url, replicaDir, true);
     fromPostgres.push(performance.now() - start);
     indexFactory = cold.stats().index.factory;
-    rssAfterLoadBytes = process.memoryUsage().rss;
     cold.close(); // leaves its index file: the cache
     start = performance.now();
     const warm = openPg(url, replicaDir, true);
@@ -136,7 +132,7 @@ function timeReplicaLoads(url: string, work: string, n: number, runs: number): O
     warm.close();
     removeDir(replicaDir);
   }
-  return { loadFromPostgresMs: runStats(fromPostgres), loadFromCacheMs: runStats(fromCache), cacheLoadedFrom, indexFactory, rssAfterLoadBytes };
+  return { loadFromPostgresMs: runStats(fromPostgres), loadFromCacheMs: runStats(fromCache), cacheLoadedFrom, indexFactory };
 }
 
 async function catchUpDelays(url: string, work: string, commits: number, random: () => number): Promise<number[]> {
@@ -216,7 +212,6 @@ export function formatScaleOut(result: ScaleOutResult): string {
     ms(size.commitPostgresMs.median),
     `${ms(size.loadFromPostgresMs.median)} (${size.indexFactory})`,
     `${ms(size.loadFromCacheMs.median)} (${size.cacheLoadedFrom})`,
-    mib(size.rssAfterLoadBytes),
   ]);
   return [
     `PostgreSQL 15 on loopback (fsync on) vs SQLite (synchronous=FULL); load average ${result.loadAverageAtStart.toFixed(1)} at start`,
@@ -224,7 +219,7 @@ export function formatScaleOut(result: ScaleOutResult): string {
     `reindex of ${reindex.photos} photos (tiny model): ${reindex.sqliteImagesPerSecond.toFixed(1)} images/s into SQLite, ${reindex.postgresImagesPerSecond.toFixed(1)} images/s into PostgreSQL`,
     '',
     table(
-      ['stored rows', `commit ${result.checkpointImages} (SQLite)`, `commit ${result.checkpointImages} (PostgreSQL)`, 'replica load from PostgreSQL (index built)', 'replica load from its cache', 'RSS after load'],
+      ['stored rows', `commit ${result.checkpointImages} (SQLite)`, `commit ${result.checkpointImages} (PostgreSQL)`, 'replica load from PostgreSQL (index built)', 'replica load from its cache'],
       rows,
     ),
     '',

@@ -60,3 +60,24 @@ describe('binary COPY reader', () => {
     expect(() => createEmbeddingCopyReader(0, 1).push(data)).toThrow('2 fields, expected 1');
   });
 });
+
+test('json rows become one JSON array, whatever the chunk boundaries', () => {
+  const values = [{ id: 1, path: '/a "quoted"\\path.jpg' }, { id: 2, path: '/ünïcode/\n.jpg' }, { id: 3, path: '' }];
+  const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+  for (const value of values) {
+    const text = Buffer.from(JSON.stringify(value), 'utf8');
+    const head = Buffer.alloc(6);
+    head.writeInt16BE(1, 0);
+    head.writeInt32BE(text.length, 2);
+    parts.push(head, text);
+  }
+  parts.push(Buffer.from([0xff, 0xff]));
+  const data = Buffer.concat(parts);
+  for (const chunkSize of [1, 5, data.length]) {
+    const reader = createCopyReader({ kind: 'json' });
+    for (let at = 0; at < data.length; at += chunkSize) reader.push(data.subarray(at, at + chunkSize));
+    const copied = reader.finish();
+    expect(copied.kind === 'json' && JSON.parse(new TextDecoder().decode(copied.json))).toEqual(values);
+    expect(copied.count).toBe(3);
+  }
+});
