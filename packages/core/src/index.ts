@@ -8,3 +8,4 @@ export * from './search';
 export * from './store';
 export { seededRandom } from './random';
 export { openEngine, openStore, indexSettingsOf, indexerSettingsOf, type Engine, type OpenEngineOptions } from './engine';
+export * from './queue';
