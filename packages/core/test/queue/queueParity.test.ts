@@ -4,8 +4,8 @@ import path from 'node:path';
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { startTestRedis, type TestRedis } from '@sis/config/redis';
 import { defaultConfig, openCoordinator, openEngine, PostgresCatalogue, startWorker, type AppConfig, type Engine, type StartedWorker } from '../../src';
-import { folderWithPhotos, photos500Dir, samplePhotos } from '../helpers/photos';
-import { datasetsDir, tinyModelDir } from '../helpers/shared';
+import { captionQueries, folderWithPhotos, photos500Dir, samplePhotos } from '../helpers/photos';
+import { tinyModelDir } from '../helpers/shared';
 
 /**
  * Real Redis and PostgreSQL, started here: the 500 photos through 3 queue workers give the same catalogue and
@@ -66,14 +66,7 @@ describe('embedding workers on a BullMQ queue (real Redis + PostgreSQL)', () => 
         expect({ ...y, id: 0, indexedAt: 0, embedding: null }).toEqual({ ...x, id: 0, indexedAt: 0, embedding: null });
         expect(Buffer.from(y.embedding.buffer)).toEqual(Buffer.from(x.embedding.buffer));
       }
-      const captions = fs
-        .readFileSync(path.join(datasetsDir, 'flickr8k-photos-500/captions.csv'), 'utf8')
-        .split('\n')
-        .slice(1)
-        .filter((line) => line.includes(','))
-        .filter((_, i) => i % 50 === 0)
-        .slice(0, 50)
-        .map((line) => line.slice(line.indexOf(',') + 1));
+      const captions = captionQueries(50);
       expect(captions).toHaveLength(50);
       for (const caption of captions) {
         const [x, y] = [await embedded.searcher.searchText(caption, 10), await reader.searcher.searchText(caption, 10)];
