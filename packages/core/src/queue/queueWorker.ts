@@ -79,6 +79,7 @@ export class QueueWorker {
     if (state === undefined || state === 'cancelled') return { cancelled: true };
     const start = performance.now();
     this.info.current = job.id ?? '';
+    void this.beat(); // `sis status` shows what each worker holds now, not two seconds ago.
     try {
       const result = await this.options.batches.process(data);
       const { finishedRun } = await this.options.runs.recordBatch(data, job.id!, { done: true, embedded: result.embedded, skipped: result.skipped.length });
@@ -90,6 +91,7 @@ export class QueueWorker {
       return { embedded: result.embedded, skipped: result.skipped.length };
     } finally {
       this.info.current = '';
+      void this.beat();
     }
   }
 
