@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { openCoordinator, startWorker, usesQueue, type AppConfig, type FailedBatch, type QueueProgress, type WorkerInfo } from '@sis/core';
+import { openCoordinator, startWorker, usesQueue, type AppConfig, type FailedBatch, type QueueProgress, type SkippedFile, type WorkerInfo } from '@sis/core';
 import { resolveUserPath, UserFacingError } from './context';
 import { formatDuration } from './format';
 import { createQueueProgressBar } from './queueProgress';
@@ -19,7 +19,7 @@ type Out = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
 /** `sis reindex DIR` through the queue. Ctrl-C (or SIGTERM) while waiting cancels the run on every worker. */
 export async function queuedReindex(config: AppConfig, root: string, options: { wait: boolean }, out: Out): Promise<void> {
-  const { coordinator, close } = openCoordinator(config);
+  const { coordinator, client, close } = openCoordinator(config);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
@@ -45,8 +45,8 @@ export async function queuedReindex(config: AppConfig, root: string, options: { 
       process.exitCode = 130;
       return;
     }
-    const failed = await coordinator.failedBatches(runId);
-    out.stdout.write(`${formatQueueSummary(final, failed)}\n`);
+    const [failed, skipped] = await Promise.all([coordinator.failedBatches(runId), client.runs.skippedFiles(runId)]);
+    out.stdout.write(`${formatQueueSummary(final, failed, skipped)}\n`);
     if (final.run.state === 'cancelled') process.exitCode = 130;
     else if (final.run.batchesFailed > 0) process.exitCode = 1;
   } finally {
@@ -57,20 +57,21 @@ export async function queuedReindex(config: AppConfig, root: string, options: { 
   }
 }
 
-export function formatQueueSummary(progress: QueueProgress, failed: readonly FailedBatch[]): string {
+export function formatQueueSummary(progress: QueueProgress, failed: readonly FailedBatch[], skipped: readonly SkippedFile[]): string {
   const { run } = progress;
   const elapsed = (run.finishedAt ?? Date.now()) - run.startedAt;
   const lines = [
     `${run.state === 'cancelled' ? 'Cancelled' : 'Indexed'} ${run.root} through the queue in ${formatDuration(elapsed)} (run ${run.runId})`,
     `  embedded:  ${run.embedded}${run.embedded > 0 ? ` (${progress.imagesPerSecond.toFixed(1)} images/s over all workers)` : ''}`,
     `  unchanged: ${run.unchanged}`,
-    `  skipped:   ${run.skipped + run.scanSkipped}`,
+    `  skipped:   ${run.skipped + run.scanSkipped}${run.unchangedSkipped > 0 ? ` (+${run.unchangedSkipped} skipped before and unchanged)` : ''}`,
     `  removed:   ${run.removed}`,
   ];
   if (run.batchesFailed > 0) {
     lines.push(`  failed:    ${run.batchesFailed} batch(es), ${run.failedFiles} files, after every retry (see \`sis status\`; a later reindex retries them)`);
     for (const batch of failed) lines.push(`  failed batch ${batch.jobId} (${batch.files} files, ${batch.attempts} attempts): ${batch.reason}`);
   }
+  for (const skip of skipped) lines.push(`  skipped ${skip.path}: ${skip.reason}: ${skip.message}`);
   return lines.join('\n');
 }
 

@@ -9,7 +9,17 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
+import {
+  DEFAULT_MAX_QUERY_LENGTH,
+  ReindexJobs,
+  effectiveAllowedRoots,
+  openCoordinator,
+  queueReindexRunner,
+  usesQueue,
+  type AppConfig,
+  type Engine,
+  type ReindexRunner,
+} from '@sis/core';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
 import { BAD_USER_INPUT, createFormatError } from './errors';
@@ -81,11 +91,15 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
   const roots = new AllowedRoots(effectiveAllowedRoots(config));
   const uploads = new UploadDecodeBudget(options.uploadDecode);
   await roots.refresh();
+  // With SIS_QUEUE_URL a reindex job enqueues its work for `sis worker` processes and follows their progress.
+  const queue = usesQueue(config) ? openCoordinator(config, { onError: (err) => logger.warn({ err }, 'embedding queue (Redis) connection') }) : undefined;
+  const stopFollowing = new AbortController();
+  const inProcess: ReindexRunner = (root, reindexOptions) => {
+    if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
+    return engine.indexer.reindex(root, reindexOptions);
+  };
   const jobs = new ReindexJobs(
-    (root, reindexOptions) => {
-      if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
-      return engine.indexer.reindex(root, reindexOptions);
-    },
+    queue ? queueReindexRunner(queue.coordinator, queue.client.runs, { detachOn: stopFollowing.signal }) : inProcess,
     {
       onFinished: (job, error) => {
         const summary = job.summary && {
@@ -233,7 +247,9 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
       });
     },
     async close() {
+      stopFollowing.abort();
       await jobs.shutdown();
+      await queue?.close();
       await apollo.stop();
     },
   };

@@ -14,6 +14,9 @@ export interface ReindexProgress {
   imagesPerSecond: number;
   /** Seconds left at the current rate; undefined until there is a rate. */
   etaSeconds: number | undefined;
+  /** Through the embedding queue (SIS_QUEUE_URL) only: workers with a live heartbeat, and batches waiting or in hand. */
+  liveWorkers?: number;
+  queueDepth?: number;
 }
 
 /** Images/s and ETA over the embedding phase. */

@@ -57,6 +57,7 @@ export class QueueCoordinator {
   async enqueue(folder: string): Promise<EnqueueResult> {
     const root = path.resolve(folder);
     await assertScannableRoot(root);
+    const createdAt = Date.now();
     const runId = crypto.randomUUID();
     const holder = await this.runs.claimRoot(root, runId);
     if (holder !== runId) return { runId: holder, joined: true };
@@ -71,8 +72,8 @@ export class QueueCoordinator {
         batches.push(plan.toEmbed.slice(i, i + this.settings.batchImages).map(({ path: file, size, mtimeMs, device, inode }) => ({ path: file, size, mtimeMs, device, inode })));
       }
       await this.runs.create({
-        runId, root, seen: scan.files.length, toEmbed: plan.toEmbed.length, unchanged: plan.unchangedIndexed + plan.unchangedSkipped,
-        removed: plan.removed.length, scanSkipped: scan.problems.length, batches: batches.length,
+        runId, root, seen: scan.files.length, toEmbed: plan.toEmbed.length, unchanged: plan.unchangedIndexed, unchangedSkipped: plan.unchangedSkipped,
+        removed: plan.removed.length, scanSkipped: scan.problems.length, batches: batches.length, createdAt,
       });
       const jobOptions = (batch: number) => ({
         jobId: batchJobId(runId, batch),

@@ -6,3 +6,4 @@ export { QueueCoordinator, type CoordinatorCatalogue, type QueueProgress, type F
 export { QueueWorker, MAX_STALLED_COUNT, type QueueWorkerOptions } from './queueWorker';
 export { connectRedis, openQueueClient, coordinatorCatalogue, catalogueWriter, type QueueClient } from './services';
 export { openCoordinator, startWorker, type OpenedCoordinator, type StartedWorker } from './open';
+export { queueReindexRunner, reindexProgressOf, QueueBatchesFailedError } from './runner';

@@ -82,7 +82,7 @@ export class QueueWorker {
     void this.beat(); // `sis status` shows what each worker holds now, not two seconds ago.
     try {
       const result = await this.options.batches.process(data);
-      const { finishedRun } = await this.options.runs.recordBatch(data, job.id!, { done: true, embedded: result.embedded, skipped: result.skipped.length });
+      const { finishedRun } = await this.options.runs.recordBatch(data, job.id!, { done: true, embedded: result.embedded, skipped: result.skipped });
       if (finishedRun) await this.options.writer.recordReindex();
       this.info.embedded += result.embedded;
       this.info.batches++;

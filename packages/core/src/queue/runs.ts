@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { SkippedFile } from '../indexing';
 
 /**
  * The state of queued reindex runs and of the workers, in Redis beside BullMQ's own keys: one hash per run
@@ -17,6 +18,8 @@ export interface QueueRun {
   seen: number;
   toEmbed: number;
   unchanged: number;
+  /** Files skipped before and unchanged since (not retried). */
+  unchangedSkipped: number;
   removed: number;
   /** Scan problems (unreadable folders) recorded by the coordinator. */
   scanSkipped: number;
@@ -53,6 +56,7 @@ export const WORKER_LIVE_MS = 15_000;
 const PREFIX = 'sis';
 const runKey = (runId: string) => `${PREFIX}:run:${runId}`;
 const batchesKey = (runId: string) => `${PREFIX}:run:${runId}:batches`;
+const skippedKey = (runId: string) => `${PREFIX}:run:${runId}:skipped`;
 const ACTIVE_KEY = `${PREFIX}:runs:active`;
 const RUNS_KEY = `${PREFIX}:runs`;
 const WORKERS_KEY = `${PREFIX}:workers`;
@@ -69,13 +73,15 @@ if finished >= batches and redis.call('HGET', KEYS[1], 'state') == 'running' the
 end
 return 0`;
 
-// KEYS: run, batches, active. ARGV: root, runId, now, batchId, outcome ('done' | 'failed'), embedded or files, skipped.
+// KEYS: run, batches, active, skipped. ARGV: root, runId, now, batchId, outcome ('done' | 'failed'), embedded or files,
+// skipped count, then path and JSON { reason, message } of each skipped file.
 const RECORD_BATCH = `
 if redis.call('HSETNX', KEYS[2], ARGV[4], ARGV[5]) == 0 then return {0, 0} end
 if ARGV[5] == 'done' then
   redis.call('HINCRBY', KEYS[1], 'batchesDone', 1)
   redis.call('HINCRBY', KEYS[1], 'embedded', ARGV[6])
   redis.call('HINCRBY', KEYS[1], 'skipped', ARGV[7])
+  for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
 else
   redis.call('HINCRBY', KEYS[1], 'batchesFailed', 1)
   redis.call('HINCRBY', KEYS[1], 'failedFiles', ARGV[6])
@@ -110,7 +116,11 @@ export class QueueRuns {
     return (await this.redis.eval(CLAIM_ROOT, 2, ACTIVE_KEY, runKey(runId), root, runId)) as string;
   }
 
-  async create(run: Pick<QueueRun, 'runId' | 'root' | 'seen' | 'toEmbed' | 'unchanged' | 'removed' | 'scanSkipped' | 'batches'>, now = Date.now()): Promise<void> {
+  /** `createdAt`: when the coordinator started scanning; the rate counts from now, when the batches are queued. */
+  async create(
+    run: Pick<QueueRun, 'runId' | 'root' | 'seen' | 'toEmbed' | 'unchanged' | 'unchangedSkipped' | 'removed' | 'scanSkipped' | 'batches' | 'createdAt'>,
+    now = Date.now(),
+  ): Promise<void> {
     await this.redis
       .multi()
       .hset(runKey(run.runId), {
@@ -121,7 +131,6 @@ export class QueueRuns {
         embedded: 0,
         skipped: 0,
         failedFiles: 0,
-        createdAt: now,
         startedAt: now,
       })
       .zadd(RUNS_KEY, now, run.runId)
@@ -140,13 +149,14 @@ export class QueueRuns {
   async recordBatch(
     run: Pick<QueueRun, 'runId' | 'root'>,
     batchId: string,
-    outcome: { done: true; embedded: number; skipped: number } | { done: false; files: number },
+    outcome: { done: true; embedded: number; skipped: readonly SkippedFile[] } | { done: false; files: number },
     now = Date.now(),
   ): Promise<{ counted: boolean; finishedRun: boolean }> {
-    const counts = outcome.done ? ['done', outcome.embedded, outcome.skipped] : ['failed', outcome.files, 0];
-    const [counted, finished] = (await this.redis.eval(
-      RECORD_BATCH, 3, runKey(run.runId), batchesKey(run.runId), ACTIVE_KEY, run.root, run.runId, now, batchId, ...counts,
-    )) as [number, number];
+    const counts = outcome.done
+      ? ['done', outcome.embedded, outcome.skipped.length, ...outcome.skipped.flatMap((file) => [file.path, JSON.stringify({ reason: file.reason, message: file.message })])]
+      : ['failed', outcome.files, 0];
+    const keys = [runKey(run.runId), batchesKey(run.runId), ACTIVE_KEY, skippedKey(run.runId)];
+    const [counted, finished] = (await this.redis.eval(RECORD_BATCH, keys.length, ...keys, run.root, run.runId, now, batchId, ...counts)) as [number, number];
     return { counted: counted === 1, finishedRun: finished === 1 };
   }
 
@@ -161,6 +171,7 @@ export class QueueRuns {
       seen: n('seen'),
       toEmbed: n('toEmbed'),
       unchanged: n('unchanged'),
+      unchangedSkipped: n('unchangedSkipped'),
       removed: n('removed'),
       scanSkipped: n('scanSkipped'),
       batches: n('batches'),
@@ -173,6 +184,21 @@ export class QueueRuns {
       startedAt: n('startedAt'),
       finishedAt: hash.finishedAt !== undefined ? Number(hash.finishedAt) : undefined,
     };
+  }
+
+  /** The files the run's workers skipped, with their typed reasons (at most `limit`). */
+  async skippedFiles(runId: string, limit = 1000): Promise<SkippedFile[]> {
+    const files: SkippedFile[] = [];
+    let cursor = '0';
+    do {
+      const [next, entries] = await this.redis.hscan(skippedKey(runId), cursor, 'COUNT', 500);
+      cursor = next;
+      for (let i = 0; i + 1 < entries.length && files.length < limit; i += 2) {
+        const { reason, message } = JSON.parse(entries[i + 1]!) as Pick<SkippedFile, 'reason' | 'message'>;
+        files.push({ path: entries[i]!, reason, message });
+      }
+    } while (cursor !== '0' && files.length < limit);
+    return files.sort((a, b) => a.path.localeCompare(b.path));
   }
 
   /** The most recent runs, newest first. */
