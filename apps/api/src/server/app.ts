@@ -9,17 +9,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import {
-  DEFAULT_MAX_QUERY_LENGTH,
-  ReindexJobs,
-  effectiveAllowedRoots,
-  openCoordinator,
-  queueReindexRunner,
-  usesQueue,
-  type AppConfig,
-  type Engine,
-  type ReindexRunner,
-} from '@sis/core';
+import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
+import { openCoordinator, queueReindexRunner, usesQueue, type ReindexRunner } from '@sis/core';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
 import { BAD_USER_INPUT, createFormatError } from './errors';
