@@ -11,12 +11,12 @@ export interface ReindexProgress {
   skipped: number;
   removed: number;
   unchanged: number;
-  imagesPerSecond: number;
-  /** Seconds left at the current rate; undefined until there is a rate. */
-  etaSeconds: number | undefined;
   /** Through the embedding queue (SIS_QUEUE_URL) only: workers with a live heartbeat, and batches waiting or in hand. */
   liveWorkers?: number;
   queueDepth?: number;
+  imagesPerSecond: number;
+  /** Seconds left at the current rate; undefined until there is a rate. */
+  etaSeconds: number | undefined;
 }
 
 /** Images/s and ETA over the embedding phase. */
