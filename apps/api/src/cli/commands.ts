@@ -4,8 +4,8 @@ import { RECOMMENDED_MODELS, openEngine, recommendedModel, usesQueue } from '@si
 import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
 import { formatModelsTable } from './modelsTable';
-import { createReindexProgressBar } from './progressBar';
 import { queuedReindex, registerQueueCommands } from './queueCommands';
+import { createReindexProgressBar } from './progressBar';
 
 interface GlobalOptions {
   config?: string;
@@ -40,6 +40,9 @@ function closeAfter(engine: { close(): void }, failure: unknown, stderr: NodeJS.
 }
 
 export function registerCommands(program: Command, out: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): void {
+  // The embedding queue's commands (worker, status, cancel); `reindex` below hands over to it with SIS_QUEUE_URL.
+  registerQueueCommands(program, out, () => loadCliConfig(program.opts<GlobalOptions>().config));
+
   program
     .command('reindex')
     .description('incrementally index the images in a folder (new files embedded, changed re-embedded, deleted removed)')
@@ -139,8 +142,6 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
         engine.close();
       }
     });
-
-  registerQueueCommands(program, out, () => loadCliConfig(program.opts<GlobalOptions>().config));
 
   program
     .command('models')
