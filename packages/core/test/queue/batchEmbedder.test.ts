@@ -1,5 +1,6 @@
 import { BatchEmbedder, ConfigError, ImageSkipError, mapPath, queueSettingsOf, type BatchWriter, type Embedder, type EmbedBatchJob } from '../../src';
-import { defaultConfig } from '../../src/config';
+import os from 'node:os';
+import { defaultConfig, loadConfig } from '../../src/config';
 
 /** A BatchEmbedder with fake reader, embedder and writer: what a worker does with one queued batch. */
 const spec = { cropHeight: 2, cropWidth: 2 } as Embedder['preprocess'];
@@ -94,6 +95,21 @@ describe('queue settings', () => {
     expect(() => queueSettingsOf({ ...defaultConfig, queueUrl: 'redis://127.0.0.1:6379' })).toThrow(/SIS_CATALOGUE_URL/);
     expect(() => queueSettingsOf(defaultConfig)).toThrow(/SIS_QUEUE_URL/);
     expect(queueSettingsOf({ ...defaultConfig, queueUrl: 'redis://h:6379', catalogueUrl: 'postgres://h/db' })).toMatchObject({ url: 'redis://h:6379', batchImages: 64 });
+  });
+
+  test('SIS_QUEUE_URL, SIS_QUEUE_PATH_MAP and SIS_QUEUE_BATCH_IMAGES from the environment; bad values refused with the variable named', () => {
+    const config = loadConfig({
+      cwd: os.tmpdir(),
+      env: { SIS_QUEUE_URL: 'redis://:pw@h:6379/1', SIS_QUEUE_PATH_MAP: '/srv/photos=/mnt/nas/photos, /data = /mnt/data', SIS_QUEUE_BATCH_IMAGES: '128' },
+    });
+    expect(config).toMatchObject({
+      queueUrl: 'redis://:pw@h:6379/1',
+      queuePathMap: [{ from: '/srv/photos', to: '/mnt/nas/photos' }, { from: '/data', to: '/mnt/data' }],
+      queueBatchImages: 128,
+    });
+    expect(() => loadConfig({ cwd: os.tmpdir(), env: { SIS_QUEUE_URL: 'http://h' } })).toThrow(/SIS_QUEUE_URL.*redis:\/\//);
+    expect(() => loadConfig({ cwd: os.tmpdir(), env: { SIS_QUEUE_PATH_MAP: 'photos=/mnt' } })).toThrow(/SIS_QUEUE_PATH_MAP.*absolute/);
+    expect(() => loadConfig({ cwd: os.tmpdir(), env: { SIS_QUEUE_BATCH_IMAGES: '0' } })).toThrow(/SIS_QUEUE_BATCH_IMAGES/);
   });
 
   test('path mapping: the longest prefix wins, only at folder boundaries', () => {
