@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { startTestRedis, type TestRedis } from '@sis/config/redis';
 import {
-  BATCH_ATTEMPTS, defaultConfig, openCoordinator, PostgresCatalogue, QueueBatchesFailedError, queueReindexRunner, startWorker, type AppConfig, type Embedder,
+  BATCH_ATTEMPTS, batchJobId, defaultConfig, openCoordinator, PostgresCatalogue, QueueBatchesFailedError, queueReindexRunner, startWorker, type AppConfig, type Embedder,
 } from '../../src';
 
 /**
@@ -46,7 +46,12 @@ describe('a batch that keeps failing (real Redis + PostgreSQL)', () => {
     for (let i = 0; i < 19; i++) fs.writeFileSync(path.join(folder, `${String(i).padStart(2, '0')}.jpg`), 'x');
     fs.writeFileSync(path.join(folder, 'poison.jpg'), 'x');
     const config: AppConfig = {
-      ...defaultConfig, dataDir: path.join(work, 'data'), catalogueUrl: postgres.createDatabase('failed'), queueUrl: redis.url, queueBatchImages: 5,
+      ...defaultConfig,
+      dataDir: path.join(work, 'data'),
+      // The test cluster trusts loopback, so any password works: it must never reach Redis.
+      catalogueUrl: postgres.createDatabase('failed').replace('postgres@', 'postgres:s3cret-pw@'),
+      queueUrl: redis.url,
+      queueBatchImages: 5,
     };
     const worker = await startWorker(config, { embedder, read, id: 'w' });
     const { coordinator, client, close } = openCoordinator(config);
@@ -70,6 +75,19 @@ describe('a batch that keeps failing (real Redis + PostgreSQL)', () => {
       // The failed files are not in the catalogue: the next reindex queues exactly them again.
       const again = await coordinator.enqueue(folder);
       expect((await client.runs.get(again.runId))!).toMatchObject({ toEmbed: 5, unchanged: 15, batches: 1 });
+      // A job holds file references and the run id only: no credentials anywhere in Redis.
+      const queued = await client.queue.getJob(batchJobId(again.runId, 0));
+      expect(Object.keys(queued!.data).sort()).toEqual(['batch', 'files', 'root', 'runId']);
+      expect(Object.keys(queued!.data.files[0]!).sort()).toEqual(['device', 'inode', 'mtimeMs', 'path', 'size']);
+      const everything: string[] = [];
+      for (const key of await client.redis.keys('*')) {
+        const type = await client.redis.type(key);
+        if (type === 'hash') everything.push(JSON.stringify(await client.redis.hgetall(key)));
+        else if (type === 'string') everything.push((await client.redis.get(key)) ?? '');
+        else if (type === 'list') everything.push(...(await client.redis.lrange(key, 0, -1)));
+      }
+      expect(everything.join('\n')).toContain('poison.jpg');
+      expect(everything.join('\n')).not.toContain('s3cret-pw');
       expect(await coordinator.cancel(again.runId)).toBe(true);
     } finally {
       await close();
