@@ -1,6 +1,6 @@
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
 import { startTestRedis, type TestRedis } from '@sis/config/redis';
-import { PostgresCatalogue, startWorker, type StartedWorker } from '@sis/core';
+import { connectRedis, PostgresCatalogue, QueueRuns, startWorker, type StartedWorker } from '@sis/core';
 import { startTestServer, type TestServer } from '../server/helpers';
 
 /** The GraphQL reindex with SIS_QUEUE_URL: the work goes to a worker; reindexJob shows the aggregated progress; cancel reaches the queue. */
@@ -38,6 +38,31 @@ describe('GraphQL reindex through the embedding queue (real Redis + PostgreSQL)'
     await api.gql(`mutation ($id: ID!) { cancelReindex(id: $id) { id } }`, { id });
     const cancelled = await poll(id, (job) => job.state === 'CANCELLED');
     expect(cancelled).toMatchObject({ state: 'CANCELLED', queueDepth: 0 });
+  }, 120_000);
+
+  test('a server that shuts down stops following its queued run without cancelling it: the workers carry on', async () => {
+    const other = await startTestServer({ photoCount: 4, config: { catalogueUrl: postgres.createDatabase('other'), queueUrl: redis.url, queueBatchImages: 2 } });
+    try {
+      const started = await other.gql<{ reindex: { id: string } }>(`mutation { reindex(dir: ".") { id } }`);
+      const { id } = started.data!.reindex;
+      const deadline = Date.now() + 60_000;
+      let job: Record<string, unknown> = {};
+      while (!(job.state === 'RUNNING' && (job.toEmbed as number) > 0) && Date.now() < deadline) {
+        job = (await other.gql<{ reindexJob: Record<string, unknown> }>(`query ($id: ID!) { reindexJob(id: $id) { state toEmbed } }`, { id })).data!.reindexJob;
+      }
+      expect(job).toMatchObject({ state: 'RUNNING', toEmbed: 5 });
+    } finally {
+      await other.close();
+    }
+    const redisClient = connectRedis(redis.url, 'test');
+    try {
+      const runs = new QueueRuns(redisClient);
+      const run = (await runs.recent(5)).find((candidate) => candidate.root === other.photos);
+      expect(run).toMatchObject({ state: 'running', toEmbed: 5, batches: 3 });
+      await runs.cancel(run!.runId); // leaves the queue to the next test
+    } finally {
+      redisClient.disconnect();
+    }
   }, 120_000);
 
   test('a worker does the work: SUCCEEDED with the worker counted, the corrupt file skipped with its reason', async () => {
