@@ -43,6 +43,8 @@ export const JOB_FIELDS = graphql(`
     unchanged
     imagesPerSecond
     etaSeconds
+    liveWorkers
+    queueDepth
     elapsedMs
     error
     skippedFiles {

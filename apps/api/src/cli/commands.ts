@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ModelMismatchError, RECOMMENDED_MODELS, openEngine, recommendedModel, resolveModel, type AppConfig } from '@sis/core';
+import { ModelMismatchError, RECOMMENDED_MODELS, openEngine, recommendedModel, resolveModel, usesQueue, type AppConfig } from '@sis/core';
 import { invocationDir, loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatModelSwitchSummary, formatReindexSummary, formatSearchResult, toJsonResults } from './format';
 import { formatModelsTable } from './modelsTable';
+import { queuedReindex, registerQueueCommands } from './queueCommands';
 import { createReindexProgressBar } from './progressBar';
 import { collectWeighted, describeTerms, toQueryTerms, type WeightedArgument } from './queryTerms';
 
@@ -74,19 +75,30 @@ async function openRecordedModel(config: AppConfig) {
 }
 
 export function registerCommands(program: Command, out: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): void {
+  // The embedding queue's commands (worker, status, cancel); `reindex` below hands over to it with SIS_QUEUE_URL.
+  registerQueueCommands(program, out, () => loadCliConfig(program.opts<GlobalOptions>().config));
+
   program
     .command('reindex')
     .description('incrementally index the images in a folder (new files embedded, changed re-embedded, deleted removed)')
     .argument('<dir>', 'folder of images')
+    .option('--no-wait', 'with SIS_QUEUE_URL: queue the work for `sis worker` processes and return at once (prints the run id)')
     .option(
       '--model <name>',
       'switch the library to this model (a name from `sis models`, a Hugging Face id or a local folder): its vectors are built beside the ' +
         'old ones while search keeps working, the library switches when they are complete, then <dir> is reindexed with it. ' +
         'Stopped early, the library is unchanged and the same command resumes',
     )
-    .action(async (dir: string, options: { model?: string }) => {
+    .action(async (dir: string, options: { wait: boolean; model?: string }) => {
       const root = resolveUserPath(dir);
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
+      if (options.model !== undefined && usesQueue(config)) {
+        throw new UserFacingError(
+          '--model switches the library in this process, not through the queue: stop the `sis worker` processes, run it without SIS_QUEUE_URL, then restart the workers with SIS_MODEL set to the new model.',
+        );
+      }
+      if (usesQueue(config)) return queuedReindex(config, root, options, out);
+      if (!options.wait) throw new UserFacingError('--no-wait queues the work for `sis worker` processes: it needs SIS_QUEUE_URL (and SIS_CATALOGUE_URL).');
       const engine = options.model === undefined ? await openEngine(config, { writable: true }) : await openRecordedModel(config);
       const bar = createReindexProgressBar(out.stderr);
       // Ctrl-C stops after the current batch and commits what was embedded.

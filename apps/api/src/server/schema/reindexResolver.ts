@@ -1,5 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { ApiContext } from '../context';
+import { usesQueue } from '@sis/core';
+import { UserInputError } from '../errors';
 import { requireModelChoice } from '../modelChoices';
 import { presentJob } from './present';
 import { ReindexJob } from './types';
@@ -25,6 +27,9 @@ export class ReindexResolver {
     model: string | null | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<ReindexJob> {
+    if (model !== null && model !== undefined && usesQueue(ctx.engine.config)) {
+      throw new UserInputError('A model switch runs in one server process, not through the embedding queue (SIS_QUEUE_URL): switch with `sis reindex --model` while the workers are stopped.');
+    }
     const target = model === null || model === undefined ? undefined : requireModelChoice(model, ctx.engine.config);
     const folder = await ctx.roots.resolveFolder(dir);
     const { job, created } = ctx.jobs.start(folder, target === undefined ? {} : { model: target });
