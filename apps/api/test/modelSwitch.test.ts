@@ -27,6 +27,12 @@ describe('sis reindex --model', () => {
     expect(stats).toMatchObject({ modelName: tinyModelDir, modelSwitch: null });
   }, 60_000);
 
+  it('refuses to switch through the embedding queue, saying how to switch', async () => {
+    const run = await runCli(['reindex', 'photos', '--model', siglipModelDir], { ...clipEnv, SIS_QUEUE_URL: 'redis://127.0.0.1:1' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--model switches the library in this process, not through the queue/);
+  }, 60_000);
+
   it('switches the library to the new model (a relative folder, as typed), then search works with it', async () => {
     fs.symlinkSync(siglipModelDir, path.join(work, 'siglip'));
     const run = await runCli(['reindex', 'photos', '--model', './siglip'], clipEnv);
