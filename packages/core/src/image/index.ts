@@ -11,6 +11,7 @@ export { decodeImage, type DecodedImage } from './decode';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';
 export { readImageHeader, type ImageHeader } from './header';
+export { countExifFields, countTiffFields } from './exifFields';
 
 export interface PreparedImage {
   /** Float32 [3, cropHeight, cropWidth], channel-first, normalised: ready for the vision model. */
