@@ -5,6 +5,7 @@ import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
 import { formatModelsTable } from './modelsTable';
 import { createReindexProgressBar } from './progressBar';
+import { registerDuplicatesCommand } from './duplicatesCommand';
 
 interface GlobalOptions {
   config?: string;
@@ -135,6 +136,8 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
         engine.close();
       }
     });
+
+  registerDuplicatesCommand(program, out);
 
   program
     .command('models')
