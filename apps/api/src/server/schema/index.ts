@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { DuplicatesResolver } from './duplicatesResolver';
 import { ReindexResolver } from './reindexResolver';
 import { SearchResolver } from './searchResolver';
 import { StatsResolver } from './statsResolver';
 
 /** The GraphQL schema, generated from the typed resolvers (printSchema(schema) gives the SDL). */
 export function buildApiSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [SearchResolver, ReindexResolver, StatsResolver], validate: false });
+  return buildSchema({ resolvers: [SearchResolver, ReindexResolver, StatsResolver, DuplicatesResolver], validate: false });
 }
