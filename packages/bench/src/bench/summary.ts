@@ -7,12 +7,13 @@ import type { Headline } from '../compare';
 import type { MachineInfo } from '../machine';
 import { runStats, type RunStats } from '../stats';
 import type { IndexingJob, IndexingResult, IndexingRound } from '../workers/indexing';
+import type { DuplicatesBenchResult } from '../workers/duplicates';
 import type { QuerySizeResult } from '../workers/querySize';
 import type { Split } from '../workers/throughput';
 import { throughputHeadline, type ThroughputSection } from './throughput';
 
-export type Section = 'indexing' | 'throughput' | 'query' | 'cold';
-export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold'];
+export type Section = 'indexing' | 'throughput' | 'query' | 'cold' | 'duplicates';
+export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold', 'duplicates'];
 
 export interface BenchOptions {
   folder: string;
@@ -20,6 +21,8 @@ export interface BenchOptions {
   runs: number;
   warmup: number;
   sizes: number[];
+  /** Library sizes (synthetic vectors) the duplicates section groups. */
+  duplicateSizes: number[];
   /** Timed queries. */
   queries: string[];
   querySource: string;
@@ -117,6 +120,7 @@ export interface BenchResult {
   throughput?: ThroughputSection[];
   query?: { queries: number; querySource: string; k: number; warmupQueries: number; sizes: QuerySizeResult[] };
   coldStart?: ColdStartSection;
+  duplicates?: DuplicatesBenchResult[];
   headline: Headline[];
 }
 

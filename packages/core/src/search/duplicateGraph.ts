@@ -1,4 +1,3 @@
-import { nlistFor } from '../store/indexPlan';
 import { VectorIndex } from '../store/vectorIndex';
 
 /**
@@ -10,7 +9,7 @@ import { VectorIndex } from '../store/vectorIndex';
  * graph is found by at least one of its ends and the components are exactly the graph's (with an exact index).
  *
  * Up to EXACT_MAX_VECTORS the searches run on a flat (exact) index. Above, on an IVF index with flat codes
- * (exact scores) probing NPROBE lists: near-duplicates sit very close together, so they almost always share a
+ * (exact scores) probing DUPLICATE_NPROBE lists: near-duplicates sit very close together, so they almost always share a
  * list or a neighbouring one (the bench measures the recall of planted duplicates); an exact all-pairs pass at
  * 100k would cost ~5e12 multiply-adds.
  */
@@ -18,10 +17,20 @@ import { VectorIndex } from '../store/vectorIndex';
 /** Vectors searched per FAISS call. */
 const BATCH = 512;
 const INITIAL_K = 16;
-export const EXACT_MAX_VECTORS = 20_000;
+export const EXACT_MAX_VECTORS = 10_000;
 export const DUPLICATE_NPROBE = 8;
 /** Training vectors per IVF list (FAISS warns below 39). */
-const TRAINING_PER_LIST = 40;
+const TRAINING_PER_LIST = 39;
+
+/**
+ * IVF lists for the duplicates pass: about 2 * sqrt(n), a power of two (half the search index's 4 * sqrt(n):
+ * one pass over everything, so training and assignment weigh more than per-query cost).
+ */
+export function duplicateNlist(n: number): number {
+  let nlist = 2 ** Math.round(Math.log2(2 * Math.sqrt(Math.max(1, n))));
+  while (nlist > 16 && nlist * TRAINING_PER_LIST > n) nlist /= 2;
+  return nlist;
+}
 
 export interface ThresholdGraphInput {
   dimension: number;
@@ -100,7 +109,7 @@ async function buildSearchIndex(vectors: Float32Array, dimension: number, n: num
     index.add(labels, vectors);
     return { index, description: 'flat' };
   }
-  const nlist = nlistFor(n);
+  const nlist = duplicateNlist(n);
   const factory = `IVF${nlist},Flat`;
   const index = VectorIndex.create(dimension, factory);
   const sampleRows = Math.min(n, nlist * TRAINING_PER_LIST);

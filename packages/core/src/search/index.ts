@@ -14,4 +14,4 @@ export {
   type ExifCounter,
 } from './duplicates';
 export { duplicatesToCsv, duplicatesToJson, csvField, CSV_HEADER, type DuplicateExport } from './duplicateExport';
-export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, DUPLICATE_NPROBE, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';
+export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, DUPLICATE_NPROBE, duplicateNlist, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';
