@@ -1,5 +1,9 @@
 import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
+import { composeQuery, DEFAULT_MAX_TERMS, type QueryTerm } from './compositeQuery';
+import { InvalidSearchError } from './errors';
+
+export { InvalidSearchError };
 
 /** One catalogue entry as search results present it. */
 export interface SearchHit {
@@ -35,14 +39,12 @@ export interface SearchOptions {
 /** Longest text query accepted unless SearcherSettings.maxQueryLength says otherwise, in characters. */
 export const DEFAULT_MAX_QUERY_LENGTH = 1000;
 
-export class InvalidSearchError extends Error {
-  override readonly name = 'InvalidSearchError';
-}
-
 export interface SearcherSettings {
   maxResults: number;
   /** Longest text query accepted, in characters. */
   maxQueryLength?: number;
+  /** Most terms in one composite query (searchTerms). */
+  maxTerms?: number;
 }
 
 /** query -> embed -> FAISS top-k -> catalogue rows. */
@@ -84,7 +86,7 @@ export class Searcher {
     this.checkOptions(options);
     const entry = this.library.getByPath(indexedPath);
     if (!entry) throw new InvalidSearchError(`Not in the index: ${indexedPath}`);
-    return this.timed(async () => this.nearestExcluding(entry, k, options));
+    return this.timed(async () => this.nearestExcluding(entry.embedding, [entry.id], k, options));
   }
 
   /** Indexed images like the indexed image with this catalogue id ("more like this"), the image itself excluded. */
@@ -93,12 +95,28 @@ export class Searcher {
     this.checkOptions(options);
     const entry = Number.isSafeInteger(id) ? this.library.getById(id) : undefined;
     if (!entry) throw new InvalidSearchError(`No indexed image has id ${id}`);
-    return this.timed(async () => this.nearestExcluding(entry, k, options));
+    return this.timed(async () => this.nearestExcluding(entry.embedding, [entry.id], k, options));
   }
 
-  private nearestExcluding(entry: { id: number; embedding: Float32Array }, k: number, options: SearchOptions): SearchHit[] {
-    return this.nearest(entry.embedding, k + 1, options)
-      .filter((hit) => hit.id !== entry.id)
+  /**
+   * A composite query (see compositeQuery.ts): the renormalised weighted sum of the terms' unit embeddings.
+   * Indexed images used as terms are left out of the hits.
+   */
+  async searchTerms(terms: readonly QueryTerm[], k: number, options: SearchOptions = {}): Promise<SearchResult> {
+    this.checkK(k);
+    this.checkOptions(options);
+    const limits = { maxTerms: this.settings.maxTerms ?? DEFAULT_MAX_TERMS, maxQueryLength: this.settings.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH };
+    return this.timed(async () => {
+      const resolver = { embedder: this.embedder, storedEmbedding: (id: number) => this.library.getById(id)?.embedding, prepareImage: this.prepareImage };
+      const { vector, excludedIds } = await composeQuery(terms, resolver, limits);
+      return this.nearestExcluding(vector, excludedIds, k, options);
+    });
+  }
+
+  private nearestExcluding(vector: Float32Array, excludedIds: readonly number[], k: number, options: SearchOptions): SearchHit[] {
+    const excluded = new Set(excludedIds);
+    return this.nearest(vector, k + excluded.size, options)
+      .filter((hit) => !excluded.has(hit.id))
       .slice(0, k);
   }
 
