@@ -182,6 +182,8 @@ export interface ImageStore {
   imagesByIds(ids: readonly number[]): Map<number, CatalogueImage>;
   getByPath(filePath: string): StoredImage | undefined;
   getById(id: number): StoredImage | undefined;
+  /** An indexed image's row without its vector: a replica answers from its own copy of the rows (no round trip). */
+  getImage(id: number): CatalogueImage | undefined;
   skipped(): CatalogueSkippedFile[];
   /** Readers: picks up later commits; true if anything changed. */
   refresh(): boolean;
