@@ -9,10 +9,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
+import { CatalogueUnreachableError, DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
-import { BAD_USER_INPUT, createFormatError } from './errors';
+import { BAD_USER_INPUT, CATALOGUE_UNREACHABLE_MESSAGE, createFormatError } from './errors';
 import { createLogger, requestLogging, type Logger } from './logger';
 import { TokenAuth, type TokenAuthOptions } from './auth/tokenAuth';
 import { hostCheck } from './hostCheck';
@@ -208,6 +208,11 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
     // Any other client error raised on the way in: a body that does not decompress or ends early, a malformed URL.
     if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
       return badRequest(res, error.status, req.path === GRAPHQL_PATH ? 'The request body could not be read: send JSON (uncompressed, or gzip, deflate or br).' : 'Bad request.');
+    }
+    if (error instanceof CatalogueUnreachableError) {
+      logger.warn({ err: error, method: req.method, path: req.path }, 'the catalogue is unreachable');
+      if (!res.headersSent) res.status(503).set('Retry-After', '5').json({ error: CATALOGUE_UNREACHABLE_MESSAGE });
+      return;
     }
     logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error in an HTTP request');
     if (!res.headersSent) res.status(500).json({ error: 'Internal server error' });

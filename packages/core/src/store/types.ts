@@ -176,6 +176,8 @@ export interface ImageStore {
   search(query: Float32Array, k: number): ScoredImage[];
   getByPath(filePath: string): StoredImage | undefined;
   getById(id: number): StoredImage | undefined;
+  /** An indexed image's row without its vector: a replica answers from its own copy of the rows (no round trip). */
+  getImage(id: number): CatalogueImage | undefined;
   skipped(): CatalogueSkippedFile[];
   /** Readers: picks up later commits; true if anything changed. */
   refresh(): boolean;
