@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
 # chromium: the web app's end-to-end tests drive Debian's browser (apps/web/test/e2e).
 # postgresql-15: the PostgreSQL catalogue's tests start throwaway clusters (initdb + pg_ctl, packages/config/postgres.js).
+# redis-server: the embedding queue's tests start throwaway servers (packages/config/redis.js); iproute2: `ip netns`
+# for the test that runs a worker in its own network namespace.
 # libjpeg62-turbo-dev: the JPEG decoder addon (packages/core/native/jpegDecode.c) links the system libjpeg-turbo.
-SYSTEM_PACKAGES=(libjpeg62-turbo-dev libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15)
+SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15 redis-server iproute2 libjpeg62-turbo-dev)
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 

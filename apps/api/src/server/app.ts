@@ -18,6 +18,7 @@ import { TokenAuth, type TokenAuthOptions } from './auth/tokenAuth';
 import { hostCheck } from './hostCheck';
 import { UploadDecodeBudget, type UploadDecodeLimits } from './uploadBudget';
 import { knownOperationTypesRule } from './operationTypes';
+import { openCoordinator, queueReindexRunner, usesQueue, type ReindexRunner } from '@sis/core';
 import { playgroundAssets, sendPlayground, wantsHtml } from './playground';
 import { AllowedRoots } from './roots';
 import { imageRoutes } from './routes/images';
@@ -81,11 +82,15 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
   const roots = new AllowedRoots(effectiveAllowedRoots(config));
   const uploads = new UploadDecodeBudget(options.uploadDecode);
   await roots.refresh();
+  // With SIS_QUEUE_URL a reindex job enqueues its work for `sis worker` processes and follows their progress.
+  const queue = usesQueue(config) ? openCoordinator(config, { onError: (err) => logger.warn({ err }, 'embedding queue (Redis) connection') }) : undefined;
+  const stopFollowing = new AbortController();
+  const inProcess: ReindexRunner = (root, reindexOptions) => {
+    if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
+    return engine.indexer.reindex(root, reindexOptions);
+  };
   const jobs = new ReindexJobs(
-    (root, reindexOptions) => {
-      if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
-      return engine.indexer.reindex(root, reindexOptions);
-    },
+    queue ? queueReindexRunner(queue.coordinator, queue.client.runs, { detachOn: stopFollowing.signal }) : inProcess,
     {
       onFinished: (job, error) => {
         const summary = job.summary && {
@@ -238,7 +243,9 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
       });
     },
     async close() {
+      stopFollowing.abort();
       await jobs.shutdown();
+      await queue?.close();
       await apollo.stop();
     },
   };

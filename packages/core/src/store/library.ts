@@ -388,7 +388,7 @@ function requireMeta(catalogue: Catalogue): CatalogueMeta {
   return meta;
 }
 
-function checkModel(where: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
+export function checkModel(where: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
   if (recorded.modelName !== requested.modelName || recorded.dimension !== requested.dimension) {
     throw new ModelMismatchError(
       where,
