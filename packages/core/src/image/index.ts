@@ -8,6 +8,7 @@ import { decodeImage } from './decode';
 export { parsePreprocessorConfig, toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
 export { parseSiglipPreprocessorConfig } from './siglipPreprocess';
 export { decodeImage, type DecodedImage } from './decode';
+export { nativeJpegLoaded } from './nativeJpeg';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';
 export { readImageHeader, type ImageHeader } from './header';
