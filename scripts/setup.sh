@@ -10,7 +10,8 @@ PNPM_VERSION=10.34.9
 # postgresql-15: the PostgreSQL catalogue's tests start throwaway clusters (initdb + pg_ctl, packages/config/postgres.js).
 # redis-server: the embedding queue's tests start throwaway servers (packages/config/redis.js); iproute2: `ip netns`
 # for the test that runs a worker in its own network namespace.
-SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15 redis-server iproute2)
+# libjpeg62-turbo-dev: the JPEG decoder addon (packages/core/native/jpegDecode.c) links the system libjpeg-turbo.
+SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15 redis-server iproute2 libjpeg62-turbo-dev)
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 
@@ -62,19 +63,25 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$fingerprint" ]; then
   echo "$fingerprint" > "$stamp"
 fi
 
-# The image resampler's C loops (packages/core/native/resample.c, a Node-API addon): the system C compiler
-# and the installed Node's own headers, nothing downloaded. Without them the TypeScript loops run (same bytes, slower).
-addon=packages/core/native/build/resample.node
+# The image resampler's C loops (packages/core/native/resample.c) and the baseline-JPEG decoder
+# (jpegDecode.c, linking the system libjpeg-turbo), Node-API addons: the system C compiler and the installed
+# Node's own headers, nothing downloaded. Without them the TypeScript loops and sharp run (same bytes, slower).
 node_include=$(node -p "require('path').resolve(process.execPath, '../../include/node')")
-if [ ! -f "$addon" ] || [ packages/core/native/resample.c -nt "$addon" ]; then
+build_addon() { # name, extra cc flags...
+  local name=$1 addon=packages/core/native/build/$1.node source=packages/core/native/$1.c
+  shift
+  [ -f "$addon" ] && [ ! "$source" -nt "$addon" ] && return 0
   if [ -f "$node_include/node_api.h" ] && command -v cc >/dev/null; then
-    log "building the resampler addon"
+    log "building the $name addon"
     mkdir -p "$(dirname "$addon")"
-    cc -O3 -fPIC -shared -DNODE_GYP_MODULE_NAME=resample -I"$node_include" packages/core/native/resample.c -o "$addon"
+    cc -O3 -fPIC -shared -DNODE_GYP_MODULE_NAME="$name" -I"$node_include" "$source" -o "$addon" "$@" ||
+      log "the $name addon did not build: its fallback runs"
   else
-    log "no C compiler or Node headers: the image resampler runs its TypeScript loops"
+    log "no C compiler or Node headers: the $name addon's fallback runs"
   fi
-fi
+}
+build_addon resample
+build_addon jpegDecode -ljpeg
 
 export TURBO_TELEMETRY_DISABLED=1
 log "building"

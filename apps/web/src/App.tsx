@@ -261,6 +261,9 @@ export function App(): React.JSX.Element {
         <button type="button" className="link-button" aria-expanded={panelOpen} aria-controls="index-panel" onClick={() => (panelOpen ? setPanelOpen(false) : openPanel())}>
           Index a folder
         </button>
+        <a href="/?view=duplicates" className="link-button">
+          Near-duplicates
+        </a>
       </header>
 
       {statsData && (

@@ -3,6 +3,7 @@ import { ApolloProvider } from '@apollo/client/react';
 import { App } from './App';
 import { createApolloClient, graphqlUri } from './apollo';
 import { AccessGate } from './components/AccessGate';
+import { DuplicatesPage } from './components/DuplicatesPage';
 
 /** The app behind the access-token prompt; a GraphQL answer of 401 (token changed on the server) asks again. */
 export function Root({ apiUrl }: { apiUrl: string | undefined }): React.JSX.Element {
@@ -23,7 +24,7 @@ export function Root({ apiUrl }: { apiUrl: string | undefined }): React.JSX.Elem
   return (
     <AccessGate apiBase={apiUrl ? apiUrl.replace(/\/+$/, '') : ''} lostAccess={lostAccess} onAccess={onAccess}>
       <ApolloProvider client={client}>
-        <App />
+        {new URLSearchParams(window.location.search).get('view') === 'duplicates' ? <DuplicatesPage /> : <App />}
       </ApolloProvider>
     </AccessGate>
   );

@@ -5,7 +5,8 @@ import { prepareClipImage } from './image';
 import { InferenceScheduler, scheduledEmbedder } from './inference';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings, type ReindexOptions } from './indexing';
 import { runModelSwitch, type ModelSwitchSummary } from './modelSwitch';
-import { Searcher } from './search';
+import { DuplicateFinder, Searcher } from './search';
+import { countExifFields } from './image';
 import { ChangeFollower, ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
 /** The engine wired together for one catalogue and one model: what the apps talk to. */
@@ -15,6 +16,8 @@ export interface Engine {
   /** The catalogue and its search index: SQLite in dataDir, or PostgreSQL when catalogueUrl is set. */
   readonly library: ImageStore;
   readonly searcher: Searcher;
+  /** Near-duplicate groups of the library (cached until it changes). */
+  readonly duplicates: DuplicateFinder;
   /** Present only when opened writable (holding the data directory's writer lock, with SQLite). */
   readonly indexer: Indexer | undefined;
   /**
@@ -99,7 +102,8 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
     void pool?.close();
     library.close();
   };
-  return { config, embedder, library, searcher, indexer, switchModel, close };
+  const duplicates = new DuplicateFinder(library, countExifFields);
+  return { config, embedder, library, searcher, indexer, duplicates, switchModel, close };
 }
 
 /**

@@ -7,6 +7,7 @@ import { formatModelsTable } from './modelsTable';
 import { queuedReindex, registerQueueCommands } from './queueCommands';
 import { createReindexProgressBar } from './progressBar';
 import { collectWeighted, describeTerms, toQueryTerms, type WeightedArgument } from './queryTerms';
+import { registerDuplicatesCommand } from './duplicatesCommand';
 
 interface SearchCommandOptions {
   top: number;
@@ -208,6 +209,8 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
         engine.close();
       }
     });
+
+  registerDuplicatesCommand(program, out);
 
   program
     .command('models')

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { CatalogueUnreachableError, ImageSkipError, InvalidSearchError, ReindexJobsClosedError, ScanRootError } from '@sis/core';
+import { CatalogueUnreachableError, ImageSkipError, InvalidDuplicatesError, InvalidSearchError, ReindexJobsClosedError, ScanRootError } from '@sis/core';
 
 export const BAD_USER_INPUT = 'BAD_USER_INPUT';
 export const INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR';
@@ -23,7 +23,7 @@ export class UserInputError extends GraphQLError {
 }
 
 /** Engine errors that mean "your input is wrong", not "the server is broken". */
-const userErrorTypes = [InvalidSearchError, ScanRootError, ImageSkipError];
+const userErrorTypes = [InvalidSearchError, ScanRootError, ImageSkipError, InvalidDuplicatesError];
 
 /** Codes whose messages are written for clients (GraphQL syntax/validation, bad input): passed through as they are. */
 const clientCodes = new Set([

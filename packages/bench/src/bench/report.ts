@@ -208,6 +208,29 @@ export function formatBenchReport(result: BenchResult): string {
         "a writer's commit to the replica searching it, woken by LISTEN/NOTIFY.",
     );
   }
+  if (result.duplicates) out.push(...formatDuplicatesSection(result.duplicates));
   return out.join('\n');
+}
+
+function formatDuplicatesSection(sizes: NonNullable<BenchResult['duplicates']>): string[] {
+  return [
+    '',
+    `## Duplicates: near-duplicate groups of a whole library (synthetic clustered vectors, 1% with a planted copy at cosine ~0.97), threshold ${sizes[0]?.threshold ?? ''}`,
+    '',
+    table(
+      ['vectors', 'wall time', 'CPU time', 'FAISS index', 'planted pairs found', 'groups', 'max RSS'],
+      sizes.map((size) => [
+        size.size.toLocaleString('en-US'),
+        `${(size.wallMs / 1000).toFixed(1)} s`,
+        `${(size.cpuMs / 1000).toFixed(1)} s`,
+        size.index,
+        `${size.plantedFound}/${size.plantedPairs} (${((100 * size.plantedFound) / Math.max(1, size.plantedPairs)).toFixed(1)}%)`,
+        String(size.groups),
+        `${Math.round(size.maxRssBytes / 2 ** 20)} MiB`,
+      ]),
+    ),
+    'Wall time: DuplicateFinder.find (FAISS index build, batched k-NN, union-find, keepers) in its own process; the vectors come from memory. ' +
+      'CPU time: user + system of that process over the same span (all threads); on a machine shared with other work it is the steadier figure.',
+  ];
 }
 

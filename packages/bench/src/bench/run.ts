@@ -16,6 +16,7 @@ import type { IndexingJob, IndexingResult } from '../workers/indexing';
 import type { ColdStartAnswer } from '../workers/coldStart';
 import type { QuerySizeJob, QuerySizeResult } from '../workers/querySize';
 import type { ScaleOutJob, ScaleOutResult } from '../scaleOut/measure';
+import type { DuplicatesJob, DuplicatesBenchResult } from '../workers/duplicates';
 import { runThroughput } from './throughputRun';
 import {
   ALL_SECTIONS,
@@ -173,6 +174,18 @@ export async function runBench(configured: AppConfig, options: BenchOptions, pro
       progress.stop();
     }
 
+    let duplicates: DuplicatesBenchResult[] | undefined;
+    if (wants('duplicates')) {
+      duplicates = [];
+      for (const size of options.duplicateSizes) {
+        progress.log(`Duplicates at ${size.toLocaleString('en-US')} synthetic vectors`);
+        const job: DuplicatesJob = { size, dimension: model.dimension || 512, seed: 20241201 + size };
+        const found = await runWorker<DuplicatesJob, DuplicatesBenchResult>(workerScript('duplicates'), job, handlers);
+        progress.log(`  ${(found.wallMs / 1000).toFixed(1)} s on ${found.index}; planted pairs found ${found.plantedFound}/${found.plantedPairs}`);
+        duplicates.push(found);
+      }
+    }
+
     const { queries, warmupQueries, ...rest } = options;
     const result: BenchResult = {
       kind: 'bench',
@@ -188,6 +201,7 @@ export async function runBench(configured: AppConfig, options: BenchOptions, pro
       query,
       coldStart,
       scaleOut,
+      duplicates,
       headline: [],
     };
     result.headline = benchHeadline(result);

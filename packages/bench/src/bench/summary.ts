@@ -7,13 +7,14 @@ import type { Headline } from '../compare';
 import type { MachineInfo } from '../machine';
 import { runStats, type RunStats } from '../stats';
 import type { IndexingJob, IndexingResult, IndexingRound } from '../workers/indexing';
+import type { DuplicatesBenchResult } from '../workers/duplicates';
 import type { QuerySizeResult } from '../workers/querySize';
 import type { Split } from '../workers/throughput';
 import { throughputHeadline, type ThroughputSection } from './throughput';
 import type { ScaleOutJob, ScaleOutResult } from '../scaleOut/measure';
 
-export type Section = 'indexing' | 'throughput' | 'query' | 'cold' | 'scale-out';
-export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold', 'scale-out'];
+export type Section = 'indexing' | 'throughput' | 'query' | 'cold' | 'scale-out' | 'duplicates';
+export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold', 'scale-out', 'duplicates'];
 
 export interface BenchOptions {
   folder: string;
@@ -21,6 +22,8 @@ export interface BenchOptions {
   runs: number;
   warmup: number;
   sizes: number[];
+  /** Library sizes (synthetic vectors) the duplicates section groups. */
+  duplicateSizes: number[];
   /** Timed queries. */
   queries: string[];
   querySource: string;
@@ -121,6 +124,7 @@ export interface BenchResult {
   query?: { queries: number; querySource: string; k: number; warmupQueries: number; sizes: QuerySizeResult[] };
   coldStart?: ColdStartSection;
   scaleOut?: ScaleOutResult;
+  duplicates?: DuplicatesBenchResult[];
   headline: Headline[];
 }
 

@@ -163,8 +163,9 @@ export function formatThroughput(section: ThroughputSection, cores: number): str
     const py = fp32Python;
     out.push('');
     out.push(
-      `CPU per image, one at a time (${s.images} images, process CPU time): read ${ms(s.readMs)}, decode ${ms(s.decodeMs)}, resize + crop + normalise ${ms(s.preprocessMs)}; ` +
-        `total ${ms(s.totalMs)}` +
+      `CPU per image, one at a time (${s.images} images, process CPU time): read ${ms(s.readMs)}, decode ${ms(s.decodeMs)}` +
+        (s.nativeJpeg ? ` (libjpeg-turbo addon; sharp alone ${ms(s.sharpDecodeMs)})` : ` (sharp; the libjpeg-turbo addon is not built)`) +
+        `, resize + crop + normalise ${ms(s.preprocessMs)}; total ${ms(s.totalMs)}` +
         (py ? `; PIL: decode ${ms(py.decodeCpuMs)}, read + decode + preprocess ${ms(py.preprocessCpuMs)} (ours / PIL ${fixed(s.totalMs / py.preprocessCpuMs, 2)})` : ''),
     );
   }

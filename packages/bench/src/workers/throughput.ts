@@ -15,6 +15,7 @@ import {
   indexerSettingsOf,
   decodeImage,
   graphFile,
+  nativeJpegLoaded,
   prepareClipImage,
   scanImages, scanOptionsOf,
   toClipPixelValues,
@@ -71,6 +72,10 @@ export interface StageCpu {
   decodeMs: number;
   preprocessMs: number;
   totalMs: number;
+  /** Whether `decodeMs` used the libjpeg-turbo addon (baseline JPEGs); false: sharp for every image. */
+  nativeJpeg: boolean;
+  /** The same images decoded by sharp alone (what decodeMs was before the addon). */
+  sharpDecodeMs: number;
 }
 
 export interface ThroughputResult {
@@ -86,25 +91,41 @@ const cpuMs = () => {
 };
 
 async function measureStages(files: string[], config: AppConfig, embedder: ClipEmbedder): Promise<StageCpu> {
-  const limits = { maxPixels: config.maxPixels };
+  const decodeOptions = { maxPixels: config.maxPixels, reduceLargeJpegToShortSide: 4 * embedder.preprocess.shortestEdge };
   let read = 0;
   let decode = 0;
   let preprocess = 0;
-  for (const file of files.slice(0, 5)) await prepareClipImage(file, embedder.preprocess, limits); // warm caches and JIT
+  let sharpDecode = 0;
+  for (const file of files.slice(0, 5)) {
+    // Warm caches and JIT on both decoders.
+    await prepareClipImage(file, embedder.preprocess, { maxPixels: config.maxPixels });
+    await decodeImage(file, { ...decodeOptions, nativeJpeg: false });
+  }
   for (const file of files) {
     const t0 = cpuMs();
     const bytes = await fs.promises.readFile(file);
     const t1 = cpuMs();
-    const decoded = await decodeImage(bytes, { maxPixels: config.maxPixels, reduceLargeJpegToShortSide: 4 * embedder.preprocess.shortestEdge });
+    const decoded = await decodeImage(bytes, decodeOptions);
     const t2 = cpuMs();
     toClipPixelValues(decoded.rgb, embedder.preprocess, { width: decoded.originalWidth, height: decoded.originalHeight });
     const t3 = cpuMs();
+    await decodeImage(bytes, { ...decodeOptions, nativeJpeg: false });
+    const t4 = cpuMs();
     read += t1 - t0;
     decode += t2 - t1;
     preprocess += t3 - t2;
+    sharpDecode += t4 - t3;
   }
   const n = files.length;
-  return { images: n, readMs: read / n, decodeMs: decode / n, preprocessMs: preprocess / n, totalMs: (read + decode + preprocess) / n };
+  return {
+    images: n,
+    readMs: read / n,
+    decodeMs: decode / n,
+    preprocessMs: preprocess / n,
+    totalMs: (read + decode + preprocess) / n,
+    nativeJpeg: nativeJpegLoaded,
+    sharpDecodeMs: sharpDecode / n,
+  };
 }
 
 async function modelAlone(embedder: ClipEmbedder, batches: Float32Array[][], images: number): Promise<{ imagesPerSecond: number; cpuMs: number; cpu: ReturnType<typeof cpuShare> }> {

@@ -15,4 +15,6 @@ export {
   scoreScaleOf,
   type RecommendedModel,
   type ScoreScale,
+  FAMILY_DUPLICATE_THRESHOLDS,
+  duplicateThresholdOf,
 } from './registry';

@@ -8,9 +8,11 @@ import { decodeImage } from './decode';
 export { parsePreprocessorConfig, toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
 export { parseSiglipPreprocessorConfig } from './siglipPreprocess';
 export { decodeImage, type DecodedImage } from './decode';
+export { nativeJpegLoaded } from './nativeJpeg';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';
 export { readImageHeader, type ImageHeader } from './header';
+export { countExifFields, countTiffFields } from './exifFields';
 
 export interface PreparedImage {
   /** Float32 [3, cropHeight, cropWidth], channel-first, normalised: ready for the vision model. */

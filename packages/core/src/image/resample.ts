@@ -14,7 +14,7 @@
  * Each output pixel depends only on its own coefficients, so computing a sub-window of the output
  * (the centre crop) gives exactly the same values as resizing everything and cropping afterwards.
  */
-import path from 'node:path';
+import { loadNativeAddon } from './nativeAddon';
 import { RGB_CHANNELS, assertRgbImage, type RgbImage } from './rgbImage';
 
 /** The same two loops in C (native/resample.c), built by scripts/setup.sh: about 3x faster, same bytes. */
@@ -23,18 +23,7 @@ interface NativeResample {
   resampleColumns(input: Uint8Array, width: number, inRows: number, bounds: Int32Array, weights: Int32Array, taps: number, outHeight: number, out: Uint8Array): void;
 }
 
-function loadNativeResample(): NativeResample | undefined {
-  if (process.env.SIS_NATIVE_RESAMPLE === '0') return undefined;
-  try {
-    // packages/core/native/build: two levels above both src/image and dist/image.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(path.resolve(__dirname, '../../native/build/resample.node')) as NativeResample;
-  } catch {
-    return undefined;
-  }
-}
-
-const nativeResample = loadNativeResample();
+const nativeResample = loadNativeAddon<NativeResample>('resample', 'SIS_NATIVE_RESAMPLE');
 
 /** Whether the C loops are in use (false: not built, or SIS_NATIVE_RESAMPLE=0). */
 export const nativeResampleLoaded = nativeResample !== undefined;

@@ -1,2 +1,18 @@
 export { Searcher, InvalidSearchError, DEFAULT_MAX_QUERY_LENGTH, type LibraryReader, type SearchHit, type SearchResult, type SearchOptions, type SearcherSettings } from './searcher';
 export { composeQuery, weightedUnitSum, checkTerms, describeTerm, DEFAULT_MAX_TERMS, type QueryTerm, type QueryTermSource, type ComposedQuery, type TermResolver, type CompositeQueryLimits } from './compositeQuery';
+export {
+  DuplicateFinder,
+  InvalidDuplicatesError,
+  MAX_PAIRS_PER_GROUP,
+  pageOfGroups,
+  suggestKeeper,
+  type DuplicateGroup,
+  type DuplicateImage,
+  type DuplicateOptions,
+  type DuplicatePair,
+  type DuplicateReport,
+  type DuplicateSource,
+  type ExifCounter,
+} from './duplicates';
+export { duplicatesToCsv, duplicatesToJson, csvField, CSV_HEADER, type DuplicateExport } from './duplicateExport';
+export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, DUPLICATE_NPROBE, duplicateNlist, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';

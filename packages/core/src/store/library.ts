@@ -219,6 +219,27 @@ export class ImageLibrary implements ImageStore {
     return results;
   }
 
+  catalogueGeneration(): number {
+    this.assertOpen();
+    return this.catalogue.readMeta()?.generation ?? 0;
+  }
+
+  embeddingChunk(afterId: number, limit: number): { ids: number[]; vectors: Float32Array } {
+    this.assertOpen();
+    return this.catalogue.embeddingChunk(afterId, limit, this.dimension);
+  }
+
+  imagesByIds(ids: readonly number[]): Map<number, CatalogueImage> {
+    this.assertOpen();
+    if (!this.rows) return this.catalogue.getImagesByIds(ids);
+    const found = new Map<number, CatalogueImage>();
+    for (const id of ids) {
+      const row = this.rows.get(id);
+      if (row) found.set(id, row);
+    }
+    return found;
+  }
+
   getByPath(filePath: string): StoredImage | undefined {
     this.assertOpen();
     return this.catalogue.getStoredImage({ path: filePath }, this.dimension);

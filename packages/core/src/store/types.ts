@@ -177,6 +177,12 @@ export interface ImageStore extends ModelSwitchWriter {
   claimReindex(root: string): { release(): void };
   recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
   search(query: Float32Array, k: number): ScoredImage[];
+  /** The catalogue's change sequence now (what a result computed over the whole library is valid for). */
+  catalogueGeneration(): number;
+  /** Up to `limit` indexed images' embeddings with id > afterId, ascending by id (a whole-library pass, e.g. duplicates). */
+  embeddingChunk(afterId: number, limit: number): { ids: number[]; vectors: Float32Array };
+  /** Indexed rows by id (ids no longer indexed are absent). */
+  imagesByIds(ids: readonly number[]): Map<number, CatalogueImage>;
   getByPath(filePath: string): StoredImage | undefined;
   getById(id: number): StoredImage | undefined;
   /** An indexed image's row without its vector: a replica answers from its own copy of the rows (no round trip). */
