@@ -1,6 +1,8 @@
 /** The store's public data shapes. */
 
+import type { ImageMetadata } from '../metadata';
 import type { IndexKind, IndexSettings } from './indexPlan';
+import type { FilterableImage } from './metadataRows';
 
 export type FileStatus = 'indexed' | 'skipped';
 
@@ -48,6 +50,8 @@ export interface IndexedImageInput {
   embedding: Float32Array;
   device?: string;
   inode?: string;
+  /** Read from the file at index time (catalogue migration 3); absent: read by a later reindex. */
+  metadata?: ImageMetadata;
 }
 
 export interface SkippedFileInput {
@@ -174,6 +178,14 @@ export interface ImageStore {
   claimReindex(root: string): { release(): void };
   recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
   search(query: Float32Array, k: number): ScoredImage[];
+  /** The k best among the given ids: the true top-k of that subset (exact scan or FAISS ID selector). */
+  searchAmong(query: Float32Array, k: number, ids: readonly number[]): ScoredImage[];
+  /** Every indexed image with its metadata (null where not read yet), ascending by id; cached until the catalogue changes. */
+  filterableImages(): readonly FilterableImage[];
+  /** Indexed files whose metadata has not been read yet. */
+  pathsWithoutMetadata(): string[];
+  /** Stores metadata read from files, vectors untouched (writers). */
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[]): void;
   getByPath(filePath: string): StoredImage | undefined;
   getById(id: number): StoredImage | undefined;
   skipped(): CatalogueSkippedFile[];
