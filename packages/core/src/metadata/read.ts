@@ -53,7 +53,7 @@ type Exif = Record<string, unknown>;
 
 async function readExif(filePath: string): Promise<Exif | undefined> {
   try {
-    // reviveValues turns dates into Date objects; GPS gives decimal latitude/longitude.
+    // Dates as the raw strings (exifr's revived Dates roll month 13 over into the next year); GPS gives decimal latitude/longitude.
     const parsed: unknown = await exifr.parse(filePath, {
       tiff: true,
       exif: true,
@@ -65,6 +65,7 @@ async function readExif(filePath: string): Promise<Exif | undefined> {
       iptc: false,
       jfif: false,
       ihdr: false,
+      reviveValues: false,
       pick: ['Make', 'Model', 'DateTimeOriginal', 'DateTimeDigitized', 'CreateDate', 'GPSLatitude', 'GPSLatitudeRef', 'GPSLongitude', 'GPSLongitudeRef'],
     });
     return parsed && typeof parsed === 'object' ? (parsed as Exif) : undefined;
@@ -101,7 +102,8 @@ function dateMs(value: unknown): number | undefined {
     const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
     const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-    return Number.isFinite(ms) ? ms : undefined;
+    // Date.UTC rolls 31 February over into March: such a date is corrupt.
+    return Number.isFinite(ms) && new Date(ms).getUTCDate() === day ? ms : undefined;
   }
   return undefined;
 }

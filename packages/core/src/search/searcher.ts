@@ -171,9 +171,9 @@ export class Searcher {
   }
 }
 
-/** Ids of the images that pass the filter, ascending. */
+/** Ids of the images that pass the filter, ascending (throws InvalidFilterError for a malformed filter). */
 export function selectIds(images: readonly FilterableImage[], filter: SearchFilter): number[] {
-  const matches = matcherOf(filter);
+  const matches = matcherOf(normaliseFilter(filter));
   const ids: number[] = [];
   for (const image of images) if (matches(image)) ids.push(image.id);
   return ids;

@@ -218,11 +218,12 @@ export class ImageLibrary implements ImageStore {
    * when the index is exact, or when the subset is small enough to scan its stored vectors exactly
    * (EXACT_SUBSET_MAX); otherwise the approximate index searched with a FAISS ID selector.
    */
-  searchAmong(query: Float32Array, k: number, ids: readonly number[]): ScoredImage[] {
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options: { exactSubsetMax?: number } = {}): ScoredImage[] {
     this.assertOpen();
     if (ids.length === 0 || k < 1) return [];
     const unit = normalisedQuery(query, this.dimension);
-    const hits = !this.index.exact && ids.length <= EXACT_SUBSET_MAX ? this.scanExactly(unit, k, ids) : this.index.search(unit, k, ids);
+    const scan = !this.index.exact && ids.length <= (options.exactSubsetMax ?? EXACT_SUBSET_MAX);
+    const hits = scan ? this.scanExactly(unit, k, ids) : this.index.search(unit, k, ids);
     return this.withRows(hits);
   }
 
