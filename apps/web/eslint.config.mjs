@@ -2,7 +2,7 @@ import base from '@sis/config/eslint';
 
 export default [
   ...base,
-  { ignores: ['dist/**', 'jest.config.cjs'] },
+  { ignores: ['dist/**', 'jest.config.cjs', 'src/gql/**'] },
   {
     files: ['test/**/*.tsx'],
     rules: { '@typescript-eslint/explicit-module-boundary-types': 'off' },

@@ -1,168 +1,160 @@
-import { gql, type TypedDocumentNode } from '@apollo/client';
+import { graphql } from './gql';
+import type { HitFieldsFragment, IndexFieldsFragment, JobFieldsFragment, ScoreScaleFieldsFragment, SearchQuery } from './gql/graphql';
 
-/** The operations the app sends, with hand-written result types (see apps/api/schema.graphql). */
+/**
+ * The operations the app sends. Their variable and result types are generated from apps/api/schema.graphql into
+ * src/gql (`pnpm codegen`, run by build, lint and test): nothing here re-declares a schema type.
+ */
 
-export interface Hit {
-  id: string;
-  path: string;
-  imageUrl: string;
-  thumbnailUrl: string;
-  width: number;
-  height: number;
-  score: number;
-}
+export const HIT_FIELDS = graphql(`
+  fragment HitFields on SearchHit {
+    id
+    path
+    imageUrl
+    thumbnailUrl
+    width
+    height
+    score
+  }
+`);
 
-export interface SearchResultData {
-  hits: Hit[];
-  totalImages: number;
-  tookMs: number;
-}
+export const RESULT_FIELDS = graphql(`
+  fragment ResultFields on SearchResult {
+    totalImages
+    tookMs
+    hits {
+      ...HitFields
+    }
+  }
+`);
 
-export interface SourceImage {
-  id: string;
-  path: string;
-  thumbnailUrl: string;
-}
+export const JOB_FIELDS = graphql(`
+  fragment JobFields on ReindexJob {
+    id
+    dir
+    state
+    phase
+    seen
+    toEmbed
+    embedded
+    skipped
+    removed
+    unchanged
+    imagesPerSecond
+    etaSeconds
+    elapsedMs
+    error
+    skippedFiles {
+      path
+      reason
+      message
+    }
+  }
+`);
 
-/** Every search operation answers under the alias `result`, so that the page handles them alike. */
-export interface ResultData {
-  result: SearchResultData;
-  /** Only for Similar: the image the search started from. */
-  source?: SourceImage | null;
-}
+export const SCORE_SCALE_FIELDS = graphql(`
+  fragment ScoreScaleFields on ScoreScale {
+    minScore
+    good
+    strong
+  }
+`);
 
-export interface Limits {
-  maxResults: number;
-  maxQueryLength: number;
-  maxUploadBytes: number;
-}
+export const INDEX_FIELDS = graphql(`
+  fragment IndexFields on IndexStats {
+    type
+    vectors
+    memoryBytes
+    fileBytes
+  }
+`);
 
-export type ReindexJobState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-export type ReindexPhase = 'SCANNING' | 'EMBEDDING' | 'SAVING' | 'DONE';
-
-export interface SkippedFile {
-  path: string;
-  reason: string;
-  message: string;
-}
-
-export interface ReindexJob {
-  id: string;
-  dir: string;
-  state: ReindexJobState;
-  phase: ReindexPhase;
-  seen: number;
-  toEmbed: number;
-  embedded: number;
-  skipped: number;
-  removed: number;
-  unchanged: number;
-  imagesPerSecond: number;
-  etaSeconds: number | null;
-  elapsedMs: number;
-  error: string | null;
-  skippedFiles: SkippedFile[];
-}
-
-export interface StatsData {
-  stats: {
-    images: number;
-    modelName: string;
-    scoreScale: ScoreScale;
-    allowedRoots: string[];
-    limits: Limits;
-    index: IndexInfo;
-    currentReindexJob: ReindexJob | null;
-  };
-}
-
-/** What a score means for the server's model (SigLIP's cosines run about a third of CLIP's). */
-export interface ScoreScale {
-  minScore: number;
-  good: number;
-  strong: number;
-}
-
-/** What the server says about its FAISS index (exact or approximate), shown in the footer. */
-export interface IndexInfo {
-  type: string;
-  vectors: number;
-  memoryBytes: number;
-  fileBytes: number | null;
-}
-
-export interface SearchVariables {
-  query: string;
-  k: number;
-  minScore?: number | null;
-}
-
-export interface SimilarVariables {
-  imageId: string;
-  k: number;
-  minScore?: number | null;
-}
-
-export interface SearchByImageVariables {
-  imageBase64: string;
-  k: number;
-  minScore?: number | null;
-}
-
-const RESULT_FIELDS = 'totalImages tookMs hits { id path imageUrl thumbnailUrl width height score }';
-const JOB_FIELDS =
-  'id dir state phase seen toEmbed embedded skipped removed unchanged imagesPerSecond etaSeconds elapsedMs error skippedFiles { path reason message }';
-
-export const STATS_QUERY: TypedDocumentNode<StatsData, Record<string, never>> = gql`
+export const STATS_QUERY = graphql(`
   query Stats {
     stats {
       images
       modelName
-      scoreScale { minScore good strong }
+      scoreScale {
+        ...ScoreScaleFields
+      }
       allowedRoots
-      limits { maxResults maxQueryLength maxUploadBytes }
-      index { type vectors memoryBytes fileBytes }
-      currentReindexJob { ${JOB_FIELDS} }
+      limits {
+        maxResults
+        maxQueryLength
+        maxUploadBytes
+      }
+      index {
+        ...IndexFields
+      }
+      currentReindexJob {
+        ...JobFields
+      }
     }
   }
-`;
+`);
 
-export const SEARCH_QUERY: TypedDocumentNode<ResultData, SearchVariables> = gql`
+/** Every search operation answers under the alias `result`, so that the page handles them alike. */
+export const SEARCH_QUERY = graphql(`
   query Search($query: String!, $k: Int!, $minScore: Float) {
-    result: search(query: $query, k: $k, minScore: $minScore) { ${RESULT_FIELDS} }
+    result: search(query: $query, k: $k, minScore: $minScore) {
+      ...ResultFields
+    }
   }
-`;
+`);
 
-export const SIMILAR_QUERY: TypedDocumentNode<ResultData, SimilarVariables> = gql`
+export const SIMILAR_QUERY = graphql(`
   query Similar($imageId: ID!, $k: Int!, $minScore: Float) {
-    result: similar(imageId: $imageId, k: $k, minScore: $minScore) { ${RESULT_FIELDS} }
-    source: image(id: $imageId) { id path thumbnailUrl }
+    result: similar(imageId: $imageId, k: $k, minScore: $minScore) {
+      ...ResultFields
+    }
+    source: image(id: $imageId) {
+      id
+      path
+      thumbnailUrl
+    }
   }
-`;
+`);
 
-export const SEARCH_BY_IMAGE_QUERY: TypedDocumentNode<ResultData, SearchByImageVariables> = gql`
+export const SEARCH_BY_IMAGE_QUERY = graphql(`
   query SearchByImage($imageBase64: String!, $k: Int!, $minScore: Float) {
-    result: searchByImage(imageBase64: $imageBase64, k: $k, minScore: $minScore) { ${RESULT_FIELDS} }
+    result: searchByImage(imageBase64: $imageBase64, k: $k, minScore: $minScore) {
+      ...ResultFields
+    }
   }
-`;
+`);
 
-export const REINDEX_MUTATION: TypedDocumentNode<{ reindex: ReindexJob }, { dir: string }> = gql`
+export const REINDEX_MUTATION = graphql(`
   mutation Reindex($dir: String!) {
-    reindex(dir: $dir) { ${JOB_FIELDS} }
+    reindex(dir: $dir) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const CANCEL_REINDEX_MUTATION: TypedDocumentNode<{ cancelReindex: ReindexJob | null }, { id: string }> = gql`
+export const CANCEL_REINDEX_MUTATION = graphql(`
   mutation CancelReindex($id: ID!) {
-    cancelReindex(id: $id) { ${JOB_FIELDS} }
+    cancelReindex(id: $id) {
+      ...JobFields
+    }
   }
-`;
+`);
 
-export const REINDEX_JOB_QUERY: TypedDocumentNode<{ reindexJob: ReindexJob | null }, { id: string }> = gql`
+export const REINDEX_JOB_QUERY = graphql(`
   query ReindexJob($id: ID!) {
-    reindexJob(id: $id) { ${JOB_FIELDS} }
+    reindexJob(id: $id) {
+      ...JobFields
+    }
   }
-`;
+`);
+
+/** Names the components use for the generated shapes. */
+export type Hit = HitFieldsFragment;
+export type ReindexJob = JobFieldsFragment;
+export type ReindexJobState = ReindexJob['state'];
+export type ScoreScale = ScoreScaleFieldsFragment;
+export type IndexInfo = IndexFieldsFragment;
+/** What the page shows of any search (text, similar or by image): the shape they share under `result`. */
+export type ResultData = Pick<SearchQuery, 'result'> & { source?: { id: string; path: string; thumbnailUrl: string } | null };
 
 export function isFinalState(state: ReindexJobState): boolean {
   return state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED';
