@@ -1,4 +1,5 @@
 import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+import { SearchFilterInput, SearchSort } from './searchFilter';
 
 export const DEFAULT_K = 12;
 
@@ -6,6 +7,8 @@ export const DEFAULT_K = 12;
 const kField = () => Field(() => Int, { nullable: true, defaultValue: DEFAULT_K, description: 'How many hits, from 1 to maxResults (see stats.limits).' });
 const minScoreField = () =>
   Field(() => Float, { nullable: true, description: 'Leave out hits with a lower cosine similarity (-1 to 1); there may then be fewer than k.' });
+const filterField = () => Field(() => SearchFilterInput, { nullable: true, description: 'Only images that pass (the true top-k among them).' });
+const sortField = () => Field(() => SearchSort, { nullable: true, defaultValue: SearchSort.SCORE, description: 'Order of the hits (default: by score).' });
 
 @ArgsType()
 export class SearchArgs {
@@ -17,6 +20,12 @@ export class SearchArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
 
 @ArgsType()
@@ -29,6 +38,12 @@ export class SimilarArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
 
 @ArgsType()
@@ -41,4 +56,10 @@ export class SearchByImageArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
