@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { RECOMMENDED_MODELS, openEngine, recommendedModel } from '@sis/core';
 import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
+import { addFilterFlags, searchOptionsOfFlags, type FilterFlags } from './filterFlags';
 import { formatModelsTable } from './modelsTable';
 import { createReindexProgressBar } from './progressBar';
 
@@ -70,14 +71,14 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       }
     });
 
-  program
+  addFilterFlags(program
     .command('search')
     .description('find indexed images by a text description, or by an example image with --image')
     .argument('[text...]', 'what to look for, e.g. "a dog running in snow"')
     .option('-k, --top <k>', 'number of results', parseK, 10)
     .option('--image <file>', 'search by an example image instead of text')
-    .option('--json', 'print only a JSON array of { "path", "score" }, best first')
-    .action(async (words: string[], options: { top: number; image?: string; json?: boolean }) => {
+    .option('--json', 'print only a JSON array of { "path", "score" }, best first'))
+    .action(async (words: string[], options: { top: number; image?: string; json?: boolean } & FilterFlags) => {
       const text = words.join(' ').trim();
       if (options.image && text) throw new UserFacingError('Give either a text query or --image <file>, not both.');
       if (!options.image && !text) throw new UserFacingError('Nothing to search for: give a text query or --image <file>.');
@@ -87,8 +88,8 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       const engine = await openEngine(config, { writable: false });
       try {
         const result = imagePath
-          ? await engine.searcher.searchImage(imagePath, options.top)
-          : await engine.searcher.searchText(text, options.top);
+          ? await engine.searcher.searchImage(imagePath, options.top, searchOptionsOfFlags(options))
+          : await engine.searcher.searchText(text, options.top, searchOptionsOfFlags(options));
         if (options.json) {
           out.stdout.write(`${toJsonResults(result)}\n`);
           if (result.totalImages === 0) out.stderr.write('The index is empty: run `reindex <folder>` first.\n');

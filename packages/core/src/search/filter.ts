@@ -77,6 +77,21 @@ export function normaliseFilter(filter: SearchFilter): SearchFilter {
   return out;
 }
 
+/**
+ * An ISO 8601 date or date-time as ms since the epoch, undefined when it is not one. A date or date-time
+ * without a zone is UTC (EXIF dates, which carry no zone, are stored as UTC wall-clock time).
+ */
+export function parseFilterDate(value: string): number | undefined {
+  const text = value.trim();
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (!match) return undefined;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
+  const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction}${zone}`);
+  // Date.parse accepts 2023-02-31 (as 3 March) on some engines: check the day survived.
+  if (!Number.isFinite(ms) || (zone === 'Z' && new Date(ms).getUTCDate() !== Number(day))) return undefined;
+  return ms;
+}
+
 /** The date filters and date sorting use: taken (EXIF), else the file's modification time. */
 export function dateOf(image: FilterableImage): number {
   return image.metadata?.takenAt ?? image.mtimeMs;

@@ -1,5 +1,5 @@
 import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
-import type { SearchFilter, SearchOptions, SearchSortOrder } from '@sis/core';
+import { parseFilterDate, type SearchFilter, type SearchOptions, type SearchSortOrder } from '@sis/core';
 import { UserInputError } from '../errors';
 
 /** GraphQL's side of the engine's search filters and sort orders (core's search/filter.ts checks the values). */
@@ -78,11 +78,9 @@ export class SearchFilterInput {
   near?: GeoRadiusInput | null;
 }
 
-/** ISO 8601 date or date-time to ms since the epoch; a date without a zone is UTC (as EXIF dates are stored). */
-export function parseDate(value: string, field: string): number {
-  const text = value.trim();
-  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(text) ? Date.parse(text.length === 10 ? text : `${text}Z`) : Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || !Number.isFinite(ms)) throw new UserInputError(`filter.${field} must be an ISO 8601 date or date-time such as 2023-06-01, got "${value}"`);
+function parseDate(value: string, field: string): number {
+  const ms = parseFilterDate(value);
+  if (ms === undefined) throw new UserInputError(`filter.${field} must be an ISO 8601 date or date-time such as 2023-06-01, got "${value}"`);
   return ms;
 }
 
