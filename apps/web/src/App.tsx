@@ -8,9 +8,10 @@ import { SearchForm, type QueryChip } from './components/SearchForm';
 import { StatusLine, type QueryDescription, type Status } from './components/StatusLine';
 import { describeProblem } from './errors';
 import { formatBytes } from './format';
-import { SEARCH_BY_IMAGE_QUERY, SEARCH_QUERY, SIMILAR_QUERY, STATS_QUERY, isFinalState, type Hit, type ReindexJob, type ResultData } from './graphql';
+import { SEARCH_BY_IMAGE_QUERY, SEARCH_QUERY, SEARCH_TERMS_QUERY, SIMILAR_QUERY, STATS_QUERY, isFinalState, type Hit, type ReindexJob, type ResultData } from './graphql';
+import { TermChips } from './components/TermChips';
 import { readAsDataUrl, useImageDropAndPaste, useUrlState, type NavigateMode } from './hooks';
-import type { UrlState } from './url';
+import { addTerm, type UrlState, type UrlTerm } from './url';
 import { IndexFooter } from './components/IndexFooter';
 
 /** Searches are "fast enough" for as-you-type once a text search's round trip takes less than this. */
@@ -46,7 +47,8 @@ export function App(): React.JSX.Element {
   const minScore = url.minScore ?? null;
   // Searches wait for the stats: they give the largest k, and say whether anything is indexed at all.
   const ready = statsData !== undefined;
-  const mode: 'image' | 'similar' | 'text' | null = image ? 'image' : url.similar ? 'similar' : url.q ? 'text' : null;
+  const terms = useMemo(() => url.terms ?? [], [url.terms]);
+  const mode: 'terms' | 'image' | 'similar' | 'text' | null = terms.length > 0 ? 'terms' : image ? 'image' : url.similar ? 'similar' : url.q ? 'text' : null;
 
   const textSearch = useQuery(SEARCH_QUERY, {
     variables: { query: url.q, k, minScore },
@@ -63,7 +65,15 @@ export function App(): React.JSX.Element {
     skip: !ready || mode !== 'image',
     fetchPolicy: 'no-cache',
   });
-  const search = mode === 'text' ? textSearch : mode === 'similar' ? similarSearch : mode === 'image' ? imageSearch : null;
+  // A composite query: the text, an uploaded image (not in the URL, as an image search is not), and the URL's terms.
+  const termInputs = useMemo(() => [...(image ? [{ imageBase64: image.dataUrl, weight: 1 }] : []), ...terms.map(termInput)], [image, terms]);
+  const termsSearch = useQuery(SEARCH_TERMS_QUERY, {
+    variables: { query: url.q || null, terms: termInputs, k, minScore },
+    skip: !ready || mode !== 'terms',
+    fetchPolicy: image ? 'no-cache' : 'cache-first',
+  });
+  const search =
+    mode === 'terms' ? termsSearch : mode === 'text' ? textSearch : mode === 'similar' ? similarSearch : mode === 'image' ? imageSearch : null;
   const current: ResultData | undefined = search?.data;
   const shown: ResultData | undefined = current ?? (search?.loading ? (search.previousData ?? undefined) : undefined);
   const hits: Hit[] = useMemo(() => shown?.result.hits ?? [], [shown]);
@@ -108,7 +118,7 @@ export function App(): React.JSX.Element {
       try {
         const dataUrl = await readAsDataUrl(file);
         setImageProblem(null);
-        go({ q: '', similar: undefined }, 'push');
+        go({ q: '', similar: undefined, terms: undefined }, 'push');
         setImage({ name: file.name || 'pasted image', dataUrl });
       } catch (problem) {
         setImageProblem(`The image could not be read: ${problem instanceof Error ? problem.message : String(problem)}`);
@@ -122,9 +132,31 @@ export function App(): React.JSX.Element {
     (hit: Hit) => {
       setLightbox(null);
       setImage(null);
-      go({ q: '', similar: hit.id }, 'push');
+      go({ q: '', similar: hit.id, terms: undefined }, 'push');
     },
     [go],
+  );
+
+  // "More like this" / "Less like this": the image joins the query as a +1 / -1 term ("find similar" becomes a +1 term);
+  // "Leave out" a description: a -1 text term.
+  const onAddUrlTerm = useCallback(
+    (kind: UrlTerm['kind'], value: string, weight: number) => {
+      setLightbox(null);
+      const base: UrlTerm[] = url.terms ?? (url.similar ? [{ kind: 'img', value: url.similar, weight: 1 }] : []);
+      const next = addTerm(base, kind, value, weight);
+      go({ similar: undefined, terms: next.length > 0 ? next : undefined }, 'push');
+    },
+    [go, url.terms, url.similar],
+  );
+  const onAddTerm = useCallback((hit: Hit, weight: 1 | -1) => onAddUrlTerm('img', hit.id, weight), [onAddUrlTerm]);
+  const onSubtractText = useCallback((text: string) => onAddUrlTerm('text', text, -1), [onAddUrlTerm]);
+
+  const onRemoveTerm = useCallback(
+    (index: number) => {
+      const next = terms.filter((_, i) => i !== index);
+      go({ terms: next.length > 0 ? next : undefined }, 'push');
+    },
+    [go, terms],
   );
 
   const onRemoveChip = useCallback(() => {
@@ -169,7 +201,9 @@ export function App(): React.JSX.Element {
   }, [hits, lightbox]);
 
   const description: QueryDescription | null =
-    mode === 'text'
+    mode === 'terms'
+      ? { kind: 'terms', text: url.q, terms: termInputs.length }
+      : mode === 'text'
       ? { kind: 'text', text: url.q }
       : mode === 'similar'
         ? { kind: 'similar', label: shown?.source?.path ?? `image #${url.similar}` }
@@ -250,7 +284,9 @@ export function App(): React.JSX.Element {
           onPickImage={(file) => void onPickImage(file)}
           maxLength={statsData?.limits.maxQueryLength}
           disabled={!ready}
-        />
+        >
+          <TermChips terms={terms} onRemove={onRemoveTerm} onSubtractText={mode !== null ? onSubtractText : undefined} maxLength={statsData?.limits.maxQueryLength} />
+        </SearchForm>
         <div className="controls">
           <ResultCountSlider value={k} max={maxResults} onChange={(next) => go({ k: next }, 'push')} disabled={!ready} />
           <ScoreThreshold
@@ -266,12 +302,12 @@ export function App(): React.JSX.Element {
           </div>
         )}
         <StatusLine status={status} onIndexFolder={openPanel} onClearThreshold={() => go({ minScore: undefined }, 'push')} onRetry={retry} />
-        {showGallery && <Gallery ref={galleryRef} hits={hits} onOpen={setLightbox} busy={search?.loading} scoreScale={statsData?.scoreScale} />}
+        {showGallery && <Gallery ref={galleryRef} hits={hits} onOpen={setLightbox} busy={search?.loading} scoreScale={statsData?.scoreScale} onAddTerm={onAddTerm} />}
       </main>
       {statsData?.index && <IndexFooter index={statsData.index} />}
 
       {lightbox !== null && hits[lightbox] && (
-        <Lightbox hits={hits} index={lightbox} onIndexChange={setLightbox} onClose={closeLightbox} onFindSimilar={onFindSimilar} />
+        <Lightbox hits={hits} index={lightbox} onIndexChange={setLightbox} onClose={closeLightbox} onFindSimilar={onFindSimilar} onAddTerm={onAddTerm} />
       )}
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
@@ -280,4 +316,8 @@ export function App(): React.JSX.Element {
       )}
     </div>
   );
+}
+
+function termInput(term: UrlTerm): { text: string; weight: number } | { imageId: string; weight: number } {
+  return term.kind === 'img' ? { imageId: term.value, weight: term.weight } : { text: term.value, weight: term.weight };
 }

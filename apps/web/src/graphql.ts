@@ -102,6 +102,26 @@ export const SEARCH_QUERY = graphql(`
   }
 `);
 
+/** A composite query: `query` (may be null) plus weighted terms (see apps/api/README.md, Composite queries). */
+export const SEARCH_TERMS_QUERY = graphql(`
+  query SearchTerms($query: String, $terms: [SearchTermInput!]!, $k: Int!, $minScore: Float) {
+    result: search(query: $query, terms: $terms, k: $k, minScore: $minScore) {
+      ...ResultFields
+    }
+  }
+`);
+
+/** An indexed image a term names (it is not among the hits: terms' images are left out). */
+export const IMAGE_QUERY = graphql(`
+  query TermImage($id: ID!) {
+    image(id: $id) {
+      id
+      path
+      thumbnailUrl
+    }
+  }
+`);
+
 export const SIMILAR_QUERY = graphql(`
   query Similar($imageId: ID!, $k: Int!, $minScore: Float) {
     result: similar(imageId: $imageId, k: $k, minScore: $minScore) {

@@ -1,6 +1,19 @@
-/** The search lives in the URL (`?q=…&k=…&min=…`, or `?similar=<id>&k=…`), so it can be bookmarked, shared, and walked with back/forward. */
+/**
+ * The search lives in the URL (`?q=…&k=…&min=…`, or `?similar=<id>&k=…`), so it can be bookmarked, shared, and walked
+ * with back/forward. A composite query adds its terms, one `t` each, in order: `t=<weight>,img,<id>` (an indexed
+ * image) or `t=<weight>,text,<text>`, e.g. `?q=golden+retriever&t=2,text,snow&t=-1,img,42`.
+ */
 
 export const DEFAULT_K = 12;
+
+/** One term of a composite query besides `q`: an indexed image ("More/Less like this") or a text, with its weight. */
+export interface UrlTerm {
+  kind: 'img' | 'text';
+  /** The image id, or the text. */
+  value: string;
+  /** Finite, not 0; negative subtracts. */
+  weight: number;
+}
 
 export interface UrlState {
   /** Text query ('' for none). */
@@ -10,6 +23,35 @@ export interface UrlState {
   k: number;
   /** Score threshold (cosine, -1 to 1). */
   minScore?: number;
+  /** Terms combined with q (none: a plain search). */
+  terms?: UrlTerm[];
+}
+
+const TERM = /^([^,]+),(img|text),(.+)$/s;
+
+export function parseTerm(raw: string): UrlTerm | undefined {
+  const match = TERM.exec(raw.trim());
+  if (!match) return undefined;
+  const weight = Number(match[1]);
+  const value = match[3]!.trim();
+  if (!Number.isFinite(weight) || weight === 0 || value === '') return undefined;
+  if (match[2] === 'img' && !/^\d+$/.test(value)) return undefined;
+  return { kind: match[2] as UrlTerm['kind'], value, weight };
+}
+
+export function formatTerm(term: UrlTerm): string {
+  return `${term.weight},${term.kind},${term.value}`;
+}
+
+/**
+ * Adds `weight` to the term for this image or text (a second "More like this" makes it +2), or a new term at the end;
+ * a term whose weight comes to 0 ("More" then "Less") is removed.
+ */
+export function addTerm(terms: readonly UrlTerm[], kind: UrlTerm['kind'], value: string, weight: number): UrlTerm[] {
+  const existing = terms.findIndex((term) => term.kind === kind && term.value === value);
+  if (existing < 0) return [...terms, { kind, value, weight }];
+  const next = Math.round((terms[existing]!.weight + weight) * 1000) / 1000;
+  return next === 0 ? terms.filter((_, i) => i !== existing) : terms.map((term, i) => (i === existing ? { ...term, weight: next } : term));
 }
 
 export function parseUrlState(search: string): UrlState {
@@ -19,11 +61,13 @@ export function parseUrlState(search: string): UrlState {
   const minText = params.get('min');
   const min = minText === null || minText.trim() === '' ? NaN : Number(minText);
   const similar = params.get('similar')?.trim();
+  const terms = params.getAll('t').flatMap((raw) => parseTerm(raw) ?? []);
   return {
     q: (params.get('q') ?? '').trim(),
     ...(similar && /^\d+$/.test(similar) && { similar }),
     k,
     ...(Number.isFinite(min) && min >= -1 && min <= 1 && { minScore: min }),
+    ...(terms.length > 0 && { terms }),
   };
 }
 
@@ -31,6 +75,7 @@ export function formatUrlState(state: UrlState): string {
   const params = new URLSearchParams();
   if (state.similar) params.set('similar', state.similar);
   else if (state.q) params.set('q', state.q);
+  for (const term of state.terms ?? []) params.append('t', formatTerm(term));
   params.set('k', String(state.k));
   if (state.minScore !== undefined) params.set('min', String(state.minScore));
   return `?${params.toString()}`;

@@ -6,7 +6,22 @@ import { formatReindexSummary, formatSearchResult, toJsonResults } from './forma
 import { addFilterFlags, searchOptionsOfFlags, type FilterFlags } from './filterFlags';
 import { formatModelsTable } from './modelsTable';
 import { createReindexProgressBar } from './progressBar';
+import { collectWeighted, describeTerms, toQueryTerms, type WeightedArgument } from './queryTerms';
 
+interface SearchCommandOptions {
+  top: number;
+  image?: string;
+  json?: boolean;
+  add?: WeightedArgument[];
+  subtract?: WeightedArgument[];
+  addImage?: WeightedArgument[];
+  subtractImage?: WeightedArgument[];
+}
+
+/** The term flags, grouped by flag (the order of terms changes nothing but how they are listed). */
+function termFlags(options: SearchCommandOptions): WeightedArgument[] {
+  return [...(options.add ?? []), ...(options.subtract ?? []), ...(options.addImage ?? []), ...(options.subtractImage ?? [])];
+}
 interface GlobalOptions {
   config?: string;
 }
@@ -73,28 +88,38 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
 
   addFilterFlags(program
     .command('search')
-    .description('find indexed images by a text description, or by an example image with --image')
+    .description('find indexed images by a text description, an example image (--image), or a weighted mix of texts and images (--add, --subtract, --add-image, --subtract-image)')
     .argument('[text...]', 'what to look for, e.g. "a dog running in snow"')
     .option('-k, --top <k>', 'number of results', parseK, 10)
     .option('--image <file>', 'search by an example image instead of text')
+    .option('--add <[weight:]text>', 'also look for this text, e.g. --add "2:snow" (weight 2; default 1); repeatable', collectWeighted('text', 1))
+    .option('--subtract <[weight:]text>', 'look away from this text, e.g. --subtract "people"; repeatable', collectWeighted('text', -1))
+    .option('--add-image <[weight:]file>', 'also look for images like this one; repeatable', collectWeighted('image', 1))
+    .option('--subtract-image <[weight:]file>', 'look away from images like this one; repeatable', collectWeighted('image', -1))
     .option('--json', 'print only a JSON array of { "path", "score" }, best first'))
-    .action(async (words: string[], options: { top: number; image?: string; json?: boolean } & FilterFlags) => {
+    .action(async (words: string[], options: SearchCommandOptions & FilterFlags) => {
       const text = words.join(' ').trim();
-      if (options.image && text) throw new UserFacingError('Give either a text query or --image <file>, not both.');
-      if (!options.image && !text) throw new UserFacingError('Nothing to search for: give a text query or --image <file>.');
+      const flags = termFlags(options);
+      if (options.image && (text || flags.length > 0)) {
+        throw new UserFacingError('--image searches by one example image alone; to mix texts and images use --add-image <file> with the text or --add.');
+      }
+      if (!options.image && !text && flags.length === 0) throw new UserFacingError('Nothing to search for: give a text query, --image <file>, or --add / --add-image terms.');
       const imagePath = options.image ? resolveUserPath(options.image) : undefined;
       if (imagePath && !fs.existsSync(imagePath)) throw new UserFacingError(`Image not found: ${imagePath}`);
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
       const engine = await openEngine(config, { writable: false });
       try {
+        const composite = flags.length > 0 ? toQueryTerms(text, flags, (file) => engine.library.getByPath(file)?.id) : undefined;
         const result = imagePath
           ? await engine.searcher.searchImage(imagePath, options.top, searchOptionsOfFlags(options))
-          : await engine.searcher.searchText(text, options.top, searchOptionsOfFlags(options));
+          : composite
+            ? await engine.searcher.searchTerms(composite, options.top, searchOptionsOfFlags(options))
+            : await engine.searcher.searchText(text, options.top, searchOptionsOfFlags(options));
         if (options.json) {
           out.stdout.write(`${toJsonResults(result)}\n`);
           if (result.totalImages === 0) out.stderr.write('The index is empty: run `reindex <folder>` first.\n');
         } else {
-          out.stdout.write(`${formatSearchResult(result, imagePath ? `images like ${imagePath}` : `"${text}"`)}\n`);
+          out.stdout.write(`${formatSearchResult(result, imagePath ? `images like ${imagePath}` : composite ? describeTerms(text, flags) : `"${text}"`)}\n`);
         }
       } finally {
         engine.close();

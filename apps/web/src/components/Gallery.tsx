@@ -9,6 +9,8 @@ export interface GalleryProps {
   busy?: boolean;
   /** The model's score scale: badges are coloured by it. */
   scoreScale?: ScoreScale;
+  /** "More like this" (+1) / "Less like this" (-1) on a tile: adds the image to the query as a term. */
+  onAddTerm?: (hit: Hit, weight: 1 | -1) => void;
 }
 
 /**
@@ -16,11 +18,11 @@ export interface GalleryProps {
  * reserve their space from the image's dimensions, and off-screen tiles skip layout and paint (content-visibility),
  * so hundreds of results do not stall the page.
  */
-export const Gallery = forwardRef<HTMLUListElement, GalleryProps>(function Gallery({ hits, onOpen, busy, scoreScale }, ref) {
+export const Gallery = forwardRef<HTMLUListElement, GalleryProps>(function Gallery({ hits, onOpen, busy, scoreScale, onAddTerm }, ref) {
   return (
     <ul ref={ref} className={`gallery${busy ? ' busy' : ''}`} aria-label="Results" aria-busy={busy || undefined} data-count={hits.length}>
       {hits.map((hit, index) => (
-        <Tile key={`${hit.id}:${index}`} hit={hit} index={index} onOpen={onOpen} scoreScale={scoreScale} />
+        <Tile key={`${hit.id}:${index}`} hit={hit} index={index} onOpen={onOpen} scoreScale={scoreScale} onAddTerm={onAddTerm} />
       ))}
     </ul>
   );
@@ -31,9 +33,10 @@ interface TileProps {
   index: number;
   onOpen: (index: number) => void;
   scoreScale: ScoreScale | undefined;
+  onAddTerm: GalleryProps['onAddTerm'];
 }
 
-const Tile = memo(function Tile({ hit, index, onOpen, scoreScale }: TileProps) {
+const Tile = memo(function Tile({ hit, index, onOpen, scoreScale, onAddTerm }: TileProps) {
   const open = useCallback(() => onOpen(index), [onOpen, index]);
   const alt = altText(hit.path);
   return (
@@ -55,6 +58,16 @@ const Tile = memo(function Tile({ hit, index, onOpen, scoreScale }: TileProps) {
           {hit.path}
         </span>
       </button>
+      {onAddTerm && (
+        <span className="tile-terms">
+          <button type="button" className="term-add" onClick={() => onAddTerm(hit, 1)} aria-label={`More like ${alt}`} title="More like this">
+            +
+          </button>
+          <button type="button" className="term-add" onClick={() => onAddTerm(hit, -1)} aria-label={`Less like ${alt}`} title="Less like this">
+            −
+          </button>
+        </span>
+      )}
     </li>
   );
 });

@@ -9,13 +9,15 @@ export interface LightboxProps {
   onIndexChange: (index: number) => void;
   onClose: () => void;
   onFindSimilar: (hit: Hit) => void;
+  /** "More like this" (+1) / "Less like this" (-1): adds the image to the query as a term. */
+  onAddTerm?: (hit: Hit, weight: 1 | -1) => void;
 }
 
 /**
  * The full image of one result with its path, score and size. Left/Right arrows step through the results, Escape closes;
  * focus stays inside while it is open (the page behind is inert) and the page does not scroll behind it.
  */
-export function Lightbox({ hits, index, onIndexChange, onClose, onFindSimilar }: LightboxProps): React.JSX.Element | null {
+export function Lightbox({ hits, index, onIndexChange, onClose, onFindSimilar, onAddTerm }: LightboxProps): React.JSX.Element | null {
   const hit = hits[index];
   const dialogRef = useRef<HTMLDivElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
@@ -103,6 +105,16 @@ export function Lightbox({ hits, index, onIndexChange, onClose, onFindSimilar }:
             <button type="button" className="primary" onClick={() => onFindSimilar(hit)}>
               Find similar
             </button>
+            {onAddTerm && (
+              <>
+                <button type="button" onClick={() => onAddTerm(hit, 1)}>
+                  More like this
+                </button>
+                <button type="button" onClick={() => onAddTerm(hit, -1)}>
+                  Less like this
+                </button>
+              </>
+            )}
             <a href={hit.imageUrl} target="_blank" rel="noreferrer">
               Open original
             </a>

@@ -13,11 +13,33 @@ export interface ResultCountSliderProps {
   disabled?: boolean;
 }
 
-/** Number of results, 1 to the API's maximum. Shows the value at once; searches when the slider rests. */
+/** Roughly logarithmic steps (1-2-2.5-3-4-5-6-8 per decade): 12 sits about a third of the way along, 1000 at the end. */
+const K_STEPS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40, 50, 60, 80, 100, 120, 160, 200, 250, 300, 400, 500, 600, 800, 1000];
+
+/** The slider's stops for an API maximum: the steps below it, then the maximum itself. */
+export function kSteps(max: number): number[] {
+  const below = K_STEPS.filter((k) => k < max);
+  return [...below, Math.max(1, max)];
+}
+
+/** The stop nearest to k (a k from a shared link need not be a stop: the label still shows it exactly). */
+export function nearestStep(steps: readonly number[], k: number): number {
+  let best = 0;
+  steps.forEach((step, i) => {
+    if (Math.abs(Math.log(step) - Math.log(k)) < Math.abs(Math.log(steps[best]!) - Math.log(k))) best = i;
+  });
+  return best;
+}
+
+/**
+ * Number of results, 1 to the API's maximum, in stepped stops (about logarithmic), so that the small counts people
+ * use most get most of the track. Shows the value at once; searches when the slider rests.
+ */
 export function ResultCountSlider({ value, max, onChange, disabled }: ResultCountSliderProps): React.JSX.Element {
   const [shown, setShown] = useState(value);
   const id = useId();
   const pendingValue = useRef<number | undefined>(undefined);
+  const steps = kSteps(max);
   const commit = useDebounced((k: number) => {
     pendingValue.current = undefined;
     onChange(k);
@@ -28,7 +50,8 @@ export function ResultCountSlider({ value, max, onChange, disabled }: ResultCoun
   }, [value]);
 
   const onInput = (event: ChangeEvent<HTMLInputElement>) => {
-    const k = Math.min(max, Math.max(1, Math.round(Number(event.target.value))));
+    const position = Math.min(steps.length - 1, Math.max(0, Math.round(Number(event.target.value))));
+    const k = steps[position]!;
     setShown(k);
     pendingValue.current = k;
     commit.call(k);
@@ -42,13 +65,14 @@ export function ResultCountSlider({ value, max, onChange, disabled }: ResultCoun
       <input
         id={id}
         type="range"
-        min={1}
-        max={max}
+        min={0}
+        max={steps.length - 1}
         step={1}
-        value={Math.min(shown, max)}
+        value={nearestStep(steps, Math.min(shown, max))}
         onChange={onInput}
         disabled={disabled}
         aria-valuetext={`${shown} results`}
+        data-steps={steps.join(',')}
       />
     </div>
   );

@@ -19,11 +19,13 @@ export interface SearchFormProps {
   onPickImage?: (file: File) => void;
   maxLength?: number;
   disabled?: boolean;
+  /** Shown under the query box: the composite query's term chips. */
+  children?: React.ReactNode;
 }
 
 export const LIVE_SEARCH_DELAY_MS = 300;
 
-export function SearchForm({ query, live, onSearch, chip, onRemoveChip, onPickImage, maxLength, disabled }: SearchFormProps): React.JSX.Element {
+export function SearchForm({ query, live, onSearch, chip, onRemoveChip, onPickImage, maxLength, disabled, children }: SearchFormProps): React.JSX.Element {
   const [text, setText] = useState(query);
   const lastSent = useRef(query);
   const inputId = useId();
@@ -97,6 +99,7 @@ export function SearchForm({ query, live, onSearch, chip, onRemoveChip, onPickIm
           Search
         </button>
       </div>
+      {children}
       <p id={hintId} className="hint">
         {live ? 'Results update as you type. ' : 'Press Enter to search. '}
         Or search by an image: drop or paste one anywhere on the page, or{' '}

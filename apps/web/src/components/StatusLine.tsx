@@ -4,7 +4,9 @@ import { formatMs, formatScore, plural } from '../format';
 export type QueryDescription =
   | { kind: 'text'; text: string }
   | { kind: 'similar'; label: string }
-  | { kind: 'image'; name: string };
+  | { kind: 'image'; name: string }
+  /** A composite query: the text (if any) and how many more terms. */
+  | { kind: 'terms'; text: string; terms: number };
 
 export type Status =
   | { kind: 'starting' }
@@ -31,6 +33,8 @@ function describe(query: QueryDescription): string {
       return `similar to '${query.label}'`;
     case 'image':
       return `for your image '${query.name}'`;
+    case 'terms':
+      return `${query.text ? `for '${query.text}' ` : ''}with ${plural(query.terms, query.text ? 'more term' : 'term')}`;
   }
 }
 

@@ -1,5 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { kSteps } from '../../src/components/ResultControls';
 import { job, mockApi, renderApp, resultAnswer, searchByK, statsAnswer, type MockApi } from './mockApi';
 
 /** The whole page against mocked GraphQL answers: search form, slider, gallery, status line, URL, errors. */
@@ -43,7 +44,7 @@ describe('App: searching', () => {
     expect(await resultsStatus()).toHaveTextContent("Found 5 results for 'sunset'");
     expect(tileIds()).toHaveLength(5);
     expect(screen.getByRole<HTMLInputElement>('searchbox').value).toBe('sunset');
-    expect(screen.getByRole('slider')).toHaveValue('5');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '5 results');
   });
 
   it('shows which index answers, with its size in memory and on disk', async () => {
@@ -56,14 +57,15 @@ describe('App: searching', () => {
     renderApp(server, '/?q=sunset&k=5000');
     await resultsStatus();
     expect(server.calls('Search')[0]).toMatchObject({ k: 50 });
-    expect(screen.getByRole('slider')).toHaveAttribute('max', '50');
+    expect(screen.getByRole('slider').dataset.steps!.split(',').at(-1)).toBe('50');
+    expect(screen.getByRole('slider')).toHaveAttribute('aria-valuetext', '50 results');
   });
 
   it('searches again with the number of results chosen on the slider', async () => {
     const server = api();
     renderApp(server, '/?q=sunset&k=12');
     await resultsStatus();
-    fireEvent.change(screen.getByRole('slider'), { target: { value: '30' } });
+    fireEvent.change(screen.getByRole('slider'), { target: { value: String(kSteps(1000).indexOf(30)) } });
     await waitFor(() => expect(tileIds()).toHaveLength(30));
     expect(screen.getByRole('status')).toHaveTextContent("Found 30 results for 'sunset'");
     expect(window.location.search).toBe('?q=sunset&k=30');

@@ -144,7 +144,7 @@ describe('web app in Chromium against the real API', () => {
     const stem = path.basename(first.path).replace(/\.[^.]+$/, '').replace(/[_\-.]+/g, ' ');
     expect(await page.locator('.gallery img').first().getAttribute('alt')).toBe(stem);
     await thumbnailsLoaded(page);
-    await page.locator('.tile button').first().hover();
+    await page.locator('.tile > button').first().hover();
     await page.waitForFunction(() => getComputedStyle(document.querySelector('.tile .path')!).opacity === '1');
     expect(await page.locator('.tile .path').first().textContent()).toBe(first.path);
     await page.screenshot({ path: path.join(screenshotDir, 'results.png'), fullPage: true });
@@ -154,9 +154,11 @@ describe('web app in Chromium against the real API', () => {
     const page = await openPage(searchUrl(QUERY, 12));
     await waitForResults(page, 12);
     const slider = page.getByRole('slider', { name: /Results/ });
-    expect(await slider.getAttribute('max')).toBe('1000');
+    // Stepped stops (ResultControls.kSteps): 1, 2, 3, 4, 5, 6, 8, ... 800, 1000; the fifth stop is 5.
+    expect(await slider.getAttribute('data-steps')).toMatch(/^1,2,3,4,5,6,8,.*,800,1000$/);
+    expect(await slider.getAttribute('aria-valuetext')).toBe('12 results');
 
-    await slider.fill('5');
+    await slider.fill('4');
     expect(await waitForResults(page, 5)).toMatch(/^Found 5 results for/);
     expect(new URL(page.url()).searchParams.get('k')).toBe('5');
     expect(await tiles(page)).toEqual(expected((await apiSearch(server.url, QUERY, 5)).hits));
@@ -193,7 +195,7 @@ describe('web app in Chromium against the real API', () => {
     await waitForResults(page, 12);
     const { hits } = await apiSearch(server.url, QUERY, 12);
 
-    await page.locator('.tile button').nth(1).click();
+    await page.locator('.tile > button').nth(1).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
     expect(await page.getByTestId('lightbox-path').textContent()).toBe(hits[1]!.path);
@@ -280,7 +282,7 @@ describe('web app in Chromium against the real API', () => {
     expect(boxes[0]).toBe(boxes[1]);
     expect(boxes[2]).toBeGreaterThan(boxes[0]!);
     await page.screenshot({ path: path.join(screenshotDir, 'results-phone.png') });
-    await page.locator('.tile button').first().click();
+    await page.locator('.tile > button').first().click();
     await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.lightbox-image')?.naturalWidth ?? 0) > 0);
     const dialog = await page.getByRole('dialog').boundingBox();
     expect(dialog!.width).toBeLessThanOrEqual(390);

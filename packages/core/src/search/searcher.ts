@@ -2,6 +2,10 @@ import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
 import type { FilterableImage } from '../store/metadataRows';
 import { dateOf, InvalidFilterError, matcherOf, normaliseFilter, type SearchFilter } from './filter';
+import { composeQuery, DEFAULT_MAX_TERMS, type QueryTerm } from './compositeQuery';
+import { InvalidSearchError } from './errors';
+
+export { InvalidSearchError };
 
 /** One catalogue entry as search results present it. */
 export interface SearchHit {
@@ -53,14 +57,12 @@ export interface SearchOptions {
 /** Longest text query accepted unless SearcherSettings.maxQueryLength says otherwise, in characters. */
 export const DEFAULT_MAX_QUERY_LENGTH = 1000;
 
-export class InvalidSearchError extends Error {
-  override readonly name = 'InvalidSearchError';
-}
-
 export interface SearcherSettings {
   maxResults: number;
   /** Longest text query accepted, in characters. */
   maxQueryLength?: number;
+  /** Most terms in one composite query (searchTerms). */
+  maxTerms?: number;
 }
 
 /** query -> embed -> FAISS top-k -> catalogue rows. */
@@ -102,7 +104,7 @@ export class Searcher {
     this.checkOptions(options);
     const entry = this.library.getByPath(indexedPath);
     if (!entry) throw new InvalidSearchError(`Not in the index: ${indexedPath}`);
-    return this.timed(async () => this.nearestExcluding(entry, k, options));
+    return this.timed(async () => this.nearestExcluding(entry.embedding, [entry.id], k, options));
   }
 
   /** Indexed images like the indexed image with this catalogue id ("more like this"), the image itself excluded. */
@@ -111,25 +113,40 @@ export class Searcher {
     this.checkOptions(options);
     const entry = Number.isSafeInteger(id) ? this.library.getById(id) : undefined;
     if (!entry) throw new InvalidSearchError(`No indexed image has id ${id}`);
-    return this.timed(async () => this.nearestExcluding(entry, k, options));
+    return this.timed(async () => this.nearestExcluding(entry.embedding, [entry.id], k, options));
   }
 
-  private nearestExcluding(entry: { id: number; embedding: Float32Array }, k: number, options: SearchOptions): SearchHit[] {
-    return this.nearest(entry.embedding, k, options, entry.id);
+  /**
+   * A composite query (see compositeQuery.ts): the renormalised weighted sum of the terms' unit embeddings.
+   * Indexed images used as terms are left out of the hits.
+   */
+  async searchTerms(terms: readonly QueryTerm[], k: number, options: SearchOptions = {}): Promise<SearchResult> {
+    this.checkK(k);
+    this.checkOptions(options);
+    const limits = { maxTerms: this.settings.maxTerms ?? DEFAULT_MAX_TERMS, maxQueryLength: this.settings.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH };
+    return this.timed(async () => {
+      const resolver = { embedder: this.embedder, storedEmbedding: (id: number) => this.library.getById(id)?.embedding, prepareImage: this.prepareImage };
+      const { vector, excludedIds } = await composeQuery(terms, resolver, limits);
+      return this.nearestExcluding(vector, excludedIds, k, options);
+    });
   }
 
-  /** Top-k (among the filter's selection), minScore, then the sort order; `excludeId` is never returned. */
-  private nearest(vector: Float32Array, k: number, options: SearchOptions, excludeId?: number): SearchHit[] {
+  private nearestExcluding(vector: Float32Array, excludedIds: readonly number[], k: number, options: SearchOptions): SearchHit[] {
+    return this.nearest(vector, k, options, new Set(excludedIds));
+  }
+
+  /** Top-k (among the filter's selection), minScore, then the sort order; `excluded` ids are never returned. */
+  private nearest(vector: Float32Array, k: number, options: SearchOptions, excluded: ReadonlySet<number> = new Set()): SearchHit[] {
     const minScore = options.minScore ?? -Infinity;
     const sort = options.sort ?? 'score';
     const images = options.filter || sort !== 'score' ? this.library.filterableImages() : undefined;
     const allowed = options.filter && images ? selectIds(images, options.filter) : undefined;
     // Sorting by date with a floor orders everything above the floor, not just the k best.
     const everything = sort !== 'score' && options.minScore !== undefined;
-    const wanted = everything ? (allowed?.length ?? this.library.count()) : k + (excludeId === undefined ? 0 : 1);
+    const wanted = everything ? (allowed?.length ?? this.library.count()) : k + excluded.size;
     const found = allowed ? this.library.searchAmong(vector, wanted, allowed) : this.library.search(vector, wanted);
     const hits: SearchHit[] = found
-      .filter(({ image, score }) => score >= minScore && image.id !== excludeId)
+      .filter(({ image, score }) => score >= minScore && !excluded.has(image.id))
       .map(({ image, score }) => ({ id: image.id, path: image.path, score, width: image.width, height: image.height }));
     if (sort === 'score' || !images) return hits.slice(0, k);
     const dated = hits.map((hit) => {

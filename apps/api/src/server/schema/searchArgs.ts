@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
 import { SearchFilterInput, SearchSort } from './searchFilter';
+import { SearchTermInput } from './searchTerms';
 
 export const DEFAULT_K = 12;
 
@@ -12,8 +13,14 @@ const sortField = () => Field(() => SearchSort, { nullable: true, defaultValue: 
 
 @ArgsType()
 export class SearchArgs {
-  @Field({ description: 'What to look for, e.g. "a sunny beach scene" (1 to maxQueryLength characters).' })
-  query!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'What to look for, e.g. "a sunny beach scene" (1 to maxQueryLength characters). With terms, it is one more text term of weight 1.',
+  })
+  query!: string | null;
+
+  @Field(() => [SearchTermInput], { nullable: true, description: 'A composite query: texts and images with weights (see SearchTermInput); combined with query when both are given.' })
+  terms!: SearchTermInput[] | null;
 
   @kField()
   k!: number | null;

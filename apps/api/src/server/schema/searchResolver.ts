@@ -1,20 +1,28 @@
 import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { ImageSkipError, readImageHeader } from '@sis/core';
+import { ImageSkipError, readImageHeader, type SearchOptions, type SearchResult as CoreSearchResult } from '@sis/core';
 import type { ApiContext } from '../context';
 import { UserInputError } from '../errors';
 import { decodeBase64Upload } from '../upload';
 import { parseImageId, presentImage, presentSearchResult, requireImageId } from './present';
 import { DEFAULT_K, SearchArgs, SearchByImageArgs, SimilarArgs } from './searchArgs';
 import { searchOptionsOf } from './searchFilter';
+import { admitUploads, toQueryTerms, type SearchTermInput } from './searchTerms';
 import { Image, SearchResult } from './types';
 
 /** Searches: thin calls into the engine's Searcher, which checks k, minScore and the query text. */
 @Resolver()
 export class SearchResolver {
-  @Query(() => SearchResult, { description: 'Text-to-image search: indexed images that best match a description, best first.' })
-  async search(@Args(() => SearchArgs) { query, k, minScore, filter, sort }: SearchArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
-    const result = await ctx.engine.searcher.searchText(query, k ?? DEFAULT_K, searchOptionsOf({ minScore, filter, sort }));
-    return presentSearchResult(result, ctx);
+  @Query(() => SearchResult, {
+    description:
+      'Text-to-image search: indexed images that best match a description, best first. With terms, a composite query: the renormalised weighted sum of texts and images (see SearchTermInput); images used as terms are left out of the hits.',
+  })
+  async search(@Args(() => SearchArgs) { query, terms, k, minScore, filter, sort }: SearchArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+    const options = searchOptionsOf({ minScore, filter, sort });
+    if (terms === null || terms === undefined) {
+      if (query === null || query === undefined) throw new UserInputError('search needs query (a text), terms (texts and images with weights), or both.');
+      return presentSearchResult(await ctx.engine.searcher.searchText(query, k ?? DEFAULT_K, options), ctx);
+    }
+    return presentSearchResult(await searchTerms(query, terms, k ?? DEFAULT_K, options, ctx), ctx);
   }
 
   @Query(() => SearchResult, { description: '"More like this": indexed images similar to an indexed image, the image itself excluded.' })
@@ -54,5 +62,15 @@ export class SearchResolver {
     const imageId = parseImageId(id.trim());
     const image = imageId === undefined ? undefined : ctx.engine.library.getById(imageId);
     return image ? presentImage(image, ctx) : null;
+  }
+}
+
+async function searchTerms(query: string | null, terms: SearchTermInput[], k: number, options: SearchOptions, ctx: ApiContext): Promise<CoreSearchResult> {
+  const { terms: queryTerms, uploads } = toQueryTerms(query, terms, ctx);
+  const release = await admitUploads(uploads, ctx);
+  try {
+    return await ctx.engine.searcher.searchTerms(queryTerms, k, options);
+  } finally {
+    release();
   }
 }
