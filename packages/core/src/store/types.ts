@@ -179,7 +179,7 @@ export interface ImageStore {
   recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
   search(query: Float32Array, k: number): ScoredImage[];
   /** The k best among the given ids: the true top-k of that subset (exact scan or FAISS ID selector). */
-  searchAmong(query: Float32Array, k: number, ids: readonly number[]): ScoredImage[];
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options?: { exactSubsetMax?: number }): ScoredImage[];
   /** Every indexed image with its metadata (null where not read yet), ascending by id; cached until the catalogue changes. */
   filterableImages(): readonly FilterableImage[];
   /** Indexed files whose metadata has not been read yet. */
