@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
 # chromium: the web app's end-to-end tests drive Debian's browser (apps/web/test/e2e).
 # postgresql-15: the PostgreSQL catalogue's tests start throwaway clusters (initdb + pg_ctl, packages/config/postgres.js).
-SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15)
+# redis-server: the embedding queue's tests start throwaway servers (packages/config/redis.js); iproute2: `ip netns`
+# for the test that runs a worker in its own network namespace.
+SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15 redis-server iproute2)
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 

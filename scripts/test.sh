@@ -15,6 +15,7 @@ if [ "$status" -eq 0 ]; then
   export SIS_DATA_DIR="$PWD/out/smoke-data"
   pnpm bench --quick || status=$?
   pnpm eval --quick || status=$?
+  pnpm bench:queue --quick || status=$?
   pnpm --filter api load -- --quick || status=$?
 fi
 # One line for the whole workspace: "jest: N passed, N failed, N skipped".

@@ -12,5 +12,12 @@ export interface TestPostgres {
   stop(): void;
 }
 
-export function startTestPostgres(options?: { parentDir?: string; durable?: boolean }): Promise<TestPostgres>;
+export function startTestPostgres(options?: {
+  parentDir?: string;
+  durable?: boolean;
+  /** Addresses to listen on besides 127.0.0.1 (e.g. a veth the test made), trusted in pg_hba.conf. */
+  listenAddresses?: string[];
+  /** A CIDR whose clients are trusted too (the namespace side of that veth); default: only the listen addresses. */
+  clientNetwork?: string;
+}): Promise<TestPostgres>;
 export function freePort(): Promise<number>;

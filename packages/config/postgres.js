@@ -48,7 +48,11 @@ async function startTestPostgres(options = {}) {
   // Loopback only. Tests turn fsync off (their data dies with them; a killed server, not host, keeps its writes);
   // benchmarks keep PostgreSQL's durable defaults.
   const durability = options.durable ? '' : ' -c fsync=off -c full_page_writes=off';
-  const serverOptions = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=50${durability}`;
+  // Extra addresses (a veth into a network namespace the test made); their clients are trusted like loopback's.
+  const extra = options.listenAddresses ?? [];
+  const trusted = options.clientNetwork ? [options.clientNetwork] : extra.map((address) => `${address}/32`);
+  for (const network of extra.length > 0 ? trusted : []) fs.appendFileSync(path.join(dataDir, 'pg_hba.conf'), `host all all ${network} trust\n`);
+  const serverOptions = `-p ${port} -k ${root} -c listen_addresses=${['127.0.0.1', ...extra].join(',')} -c max_connections=50${durability}`;
   const start = () => run(binary('pg_ctl'), ['-D', dataDir, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', '-t', '60', 'start']);
   start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

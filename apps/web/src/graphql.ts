@@ -42,6 +42,8 @@ export const JOB_FIELDS = graphql(`
     unchanged
     imagesPerSecond
     etaSeconds
+    liveWorkers
+    queueDepth
     elapsedMs
     error
     skippedFiles {

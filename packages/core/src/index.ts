@@ -4,6 +4,7 @@ export * from './image';
 export * from './indexing';
 export * from './inference';
 export * from './jobs';
+export * from './queue';
 export * from './search';
 export * from './metadata';
 export * from './store';

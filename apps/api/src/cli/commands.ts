@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { RECOMMENDED_MODELS, openEngine, recommendedModel } from '@sis/core';
+import { RECOMMENDED_MODELS, openEngine, recommendedModel, usesQueue } from '@sis/core';
 import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
 import { addFilterFlags, searchOptionsOfFlags, type FilterFlags } from './filterFlags';
 import { formatModelsTable } from './modelsTable';
+import { queuedReindex, registerQueueCommands } from './queueCommands';
 import { createReindexProgressBar } from './progressBar';
 import { collectWeighted, describeTerms, toQueryTerms, type WeightedArgument } from './queryTerms';
 
@@ -55,13 +56,19 @@ function closeAfter(engine: { close(): void }, failure: unknown, stderr: NodeJS.
 }
 
 export function registerCommands(program: Command, out: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): void {
+  // The embedding queue's commands (worker, status, cancel); `reindex` below hands over to it with SIS_QUEUE_URL.
+  registerQueueCommands(program, out, () => loadCliConfig(program.opts<GlobalOptions>().config));
+
   program
     .command('reindex')
     .description('incrementally index the images in a folder (new files embedded, changed re-embedded, deleted removed)')
     .argument('<dir>', 'folder of images')
-    .action(async (dir: string) => {
+    .option('--no-wait', 'with SIS_QUEUE_URL: queue the work for `sis worker` processes and return at once (prints the run id)')
+    .action(async (dir: string, options: { wait: boolean }) => {
       const root = resolveUserPath(dir);
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
+      if (usesQueue(config)) return queuedReindex(config, root, options, out);
+      if (!options.wait) throw new UserFacingError('--no-wait queues the work for `sis worker` processes: it needs SIS_QUEUE_URL (and SIS_CATALOGUE_URL).');
       const engine = await openEngine(config, { writable: true });
       const bar = createReindexProgressBar(out.stderr);
       // Ctrl-C stops after the current batch and commits what was embedded.

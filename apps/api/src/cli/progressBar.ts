@@ -6,16 +6,7 @@ export function createReindexProgressBar(stream: NodeJS.WriteStream = process.st
   update: (progress: ReindexProgress) => void;
   stop: () => void;
 } {
-  const bar = new SingleBar(
-    {
-      stream,
-      format: '{phase} [{bar}] {value}/{total} | {rate} img/s | ETA {eta_text} | skipped {skipped} removed {removed}',
-      hideCursor: true,
-      noTTYOutput: false,
-      notTTYSchedule: 5000,
-    },
-    Presets.shades_classic,
-  );
+  const bar = progressBar(stream, '{phase} [{bar}] {value}/{total} | {rate} img/s | ETA {eta_text} | skipped {skipped} removed {removed}');
   let started = false;
   return {
     update(progress) {
@@ -37,4 +28,9 @@ export function createReindexProgressBar(stream: NodeJS.WriteStream = process.st
       if (started) bar.stop();
     },
   };
+}
+
+/** A bar on `stream` with the given cli-progress format; without a terminal it prints a line every 5 s. */
+export function progressBar(stream: NodeJS.WriteStream, format: string): SingleBar {
+  return new SingleBar({ stream, format, hideCursor: true, noTTYOutput: false, notTTYSchedule: 5000 }, Presets.shades_classic);
 }

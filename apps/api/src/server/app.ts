@@ -9,15 +9,16 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
+import { CatalogueUnreachableError, DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine } from '@sis/core';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
-import { BAD_USER_INPUT, createFormatError } from './errors';
+import { BAD_USER_INPUT, CATALOGUE_UNREACHABLE_MESSAGE, createFormatError } from './errors';
 import { createLogger, requestLogging, type Logger } from './logger';
 import { TokenAuth, type TokenAuthOptions } from './auth/tokenAuth';
 import { hostCheck } from './hostCheck';
 import { UploadDecodeBudget, type UploadDecodeLimits } from './uploadBudget';
 import { knownOperationTypesRule } from './operationTypes';
+import { openCoordinator, queueReindexRunner, usesQueue, type ReindexRunner } from '@sis/core';
 import { playgroundAssets, sendPlayground, wantsHtml } from './playground';
 import { AllowedRoots } from './roots';
 import { imageRoutes } from './routes/images';
@@ -81,11 +82,15 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
   const roots = new AllowedRoots(effectiveAllowedRoots(config));
   const uploads = new UploadDecodeBudget(options.uploadDecode);
   await roots.refresh();
+  // With SIS_QUEUE_URL a reindex job enqueues its work for `sis worker` processes and follows their progress.
+  const queue = usesQueue(config) ? openCoordinator(config, { onError: (err) => logger.warn({ err }, 'embedding queue (Redis) connection') }) : undefined;
+  const stopFollowing = new AbortController();
+  const inProcess: ReindexRunner = (root, reindexOptions) => {
+    if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
+    return engine.indexer.reindex(root, reindexOptions);
+  };
   const jobs = new ReindexJobs(
-    (root, reindexOptions) => {
-      if (!engine.indexer) throw new Error('This server opened the index read-only: it cannot reindex.');
-      return engine.indexer.reindex(root, reindexOptions);
-    },
+    queue ? queueReindexRunner(queue.coordinator, queue.client.runs, { detachOn: stopFollowing.signal }) : inProcess,
     {
       onFinished: (job, error) => {
         const summary = job.summary && {
@@ -209,6 +214,11 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
     if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
       return badRequest(res, error.status, req.path === GRAPHQL_PATH ? 'The request body could not be read: send JSON (uncompressed, or gzip, deflate or br).' : 'Bad request.');
     }
+    if (error instanceof CatalogueUnreachableError) {
+      logger.warn({ err: error, method: req.method, path: req.path }, 'the catalogue is unreachable');
+      if (!res.headersSent) res.status(503).set('Retry-After', '5').json({ error: CATALOGUE_UNREACHABLE_MESSAGE });
+      return;
+    }
     logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error in an HTTP request');
     if (!res.headersSent) res.status(500).json({ error: 'Internal server error' });
   };
@@ -233,7 +243,9 @@ export async function createServer(engine: Engine, config: AppConfig, options: S
       });
     },
     async close() {
+      stopFollowing.abort();
       await jobs.shutdown();
+      await queue?.close();
       await apollo.stop();
     },
   };

@@ -2,12 +2,17 @@ import crypto from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { ImageSkipError, InvalidSearchError, ReindexJobsClosedError, ScanRootError } from '@sis/core';
+import { CatalogueUnreachableError, ImageSkipError, InvalidSearchError, ReindexJobsClosedError, ScanRootError } from '@sis/core';
 
 export const BAD_USER_INPUT = 'BAD_USER_INPUT';
 export const INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR';
 export const SHUTTING_DOWN = 'SHUTTING_DOWN';
 export const BAD_REQUEST = 'BAD_REQUEST';
+export const CATALOGUE_UNAVAILABLE = 'CATALOGUE_UNAVAILABLE';
+
+/** What clients are told while PostgreSQL is unreachable (the details, with its address, go to the log only). */
+export const CATALOGUE_UNREACHABLE_MESSAGE =
+  'The catalogue (PostgreSQL) is unreachable right now: searches by text go on from this server\'s index, and images it knows are served; try this again shortly.';
 
 /** A request the client can fix: answered with extensions.code BAD_USER_INPUT and this message. */
 export class UserInputError extends GraphQLError {
@@ -61,6 +66,10 @@ export function createFormatError(logger: Logger): (formatted: GraphQLFormattedE
       return { ...base, message: (cause as Error).message, extensions: { code: BAD_USER_INPUT } };
     }
     if (cause instanceof ReindexJobsClosedError) return { ...base, message: cause.message, extensions: { code: SHUTTING_DOWN } };
+    if (cause instanceof CatalogueUnreachableError) {
+      logger.warn({ err: cause, path: formatted.path }, 'the catalogue is unreachable');
+      return { ...base, message: CATALOGUE_UNREACHABLE_MESSAGE, extensions: { code: CATALOGUE_UNAVAILABLE } };
+    }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && clientCodes.has(code)) return { ...base, extensions: { code } };
     // Request errors Apollo raises itself without a code, marked with a 4xx status (a persisted query of another

@@ -230,6 +230,14 @@ export function JobProgress({ job, requestedDir, onCancel }: { job: ReindexJob; 
           {job.imagesPerSecond > 0 ? `${job.imagesPerSecond.toFixed(1)} images/s` : 'measuring speed…'}
           {' · '}
           {job.etaSeconds === null ? 'estimating time left…' : `about ${formatDuration(job.etaSeconds)} left`}
+          {job.liveWorkers !== null && job.liveWorkers !== undefined && (
+            // Through the embedding queue (SIS_QUEUE_URL): the work is done by `sis worker` processes.
+            <span data-testid="job-workers">
+              {' · '}
+              {job.liveWorkers === 0 ? 'no live workers: start `sis worker`' : plural(job.liveWorkers, 'worker')}
+              {job.queueDepth !== null && job.queueDepth !== undefined && ` · ${plural(job.queueDepth, 'batch', 'batches')} queued`}
+            </span>
+          )}
           {onCancel && (
             <>
               {' '}

@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { ApolloProvider } from '@apollo/client/react';
 import { createApolloClient } from '../../src/apollo';
@@ -87,6 +87,18 @@ describe('IndexPanel', () => {
     expect(onJobFinished).toHaveBeenCalledTimes(1);
     expect(onJobFinished.mock.calls[0][0]).toMatchObject({ state: 'SUCCEEDED' });
     expect(screen.getByRole('button', { name: 'Start indexing' })).toBeEnabled();
+  });
+
+  it('through the embedding queue: shows the live workers and the queue depth, or that no worker is live', async () => {
+    const server = mockApi({ ReindexJob: () => ({ data: { reindexJob: job({ liveWorkers: 3, queueDepth: 12 }) } }) });
+    renderPanel(server, jest.fn(), job({ liveWorkers: 3, queueDepth: 12 }));
+    expect(screen.getByTestId('job-workers')).toHaveTextContent('3 workers · 12 batches queued');
+    cleanup();
+    renderPanel(mockApi({ ReindexJob: () => ({ data: { reindexJob: job({ liveWorkers: 0, queueDepth: 1 }) } }) }), jest.fn(), job({ liveWorkers: 0, queueDepth: 1 }));
+    expect(screen.getByTestId('job-workers')).toHaveTextContent('no live workers: start `sis worker` · 1 batch queued');
+    cleanup();
+    renderPanel(mockApi({ ReindexJob: () => ({ data: { reindexJob: job() } }) }), jest.fn(), job());
+    expect(screen.queryByTestId('job-workers')).toBeNull();
   });
 
   it('picks up a reindex that was already running when the page loaded, and can stop it', async () => {

@@ -122,6 +122,8 @@ export function job(overrides: Partial<ReindexJob> = {}): ReindexJob & { __typen
     unchanged: 40,
     imagesPerSecond: 18.2,
     etaSeconds: 20.9,
+    liveWorkers: null,
+    queueDepth: null,
     elapsedMs: 6600,
     error: null,
     skippedFiles: [],

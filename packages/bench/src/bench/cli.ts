@@ -45,6 +45,7 @@ interface CliOptions {
   keep?: boolean;
   progress: boolean;
   quick?: boolean;
+  scaleOutSizes?: number[];
 }
 
 const program = new Command()
@@ -63,6 +64,7 @@ const program = new Command()
   .option('--dtypes <list>', `precisions the throughput section measures (default fp32,q8,int8): ${MODEL_DTYPES.join(',')}`, parseList(MODEL_DTYPES))
   .option('--splits <list>', 'core splits to try, intra-op threads/decode threads, e.g. 2/1,1/1 (default: the engine\'s choice and one with a core for decoding)', parseSplits)
   .option('--camera <n>', 'camera-size photos (4032x3024, made from the folder) for a second throughput run; 0: none (default 24; --quick 0)', wholeNumber(0))
+  .option('--scale-out-sizes <list>', 'stored rows for the scale-out section, e.g. 100k,1M (default 100000; --quick or CI=true 2000)', parseSizes)
   .option('--no-python', 'skip the Python reference pipeline (PIL + onnxruntime + faiss-cpu)')
   .option('--only <sections>', `run only some sections: ${ALL_SECTIONS.join(',')}`, parseList(ALL_SECTIONS))
   .option('--model <id|dir>', 'model to benchmark (default: SIS_MODEL / config file; --quick: ../shared/models/clip-tiny-random)')
@@ -89,6 +91,8 @@ async function main(): Promise<void> {
   }
   const opts = program.opts<CliOptions>();
   const quick = opts.quick === true;
+  // The CI smoke run keeps the scale-out section small too (it starts its own PostgreSQL cluster).
+  const small = quick || process.env.CI === 'true';
   const config = loadBenchConfig({ model: opts.model, offline: opts.offline, batchSize: opts.batchSize, threads: opts.threads, config: opts.config, quick });
   const datasets = path.join(sharedDir(), 'datasets');
   const folder = opts.folder ? resolveUserPath(opts.folder) : path.join(datasets, 'flickr8k-photos-500');
@@ -126,6 +130,12 @@ async function main(): Promise<void> {
       cameraPhotos: opts.camera ?? (quick ? 0 : 24),
       python: opts.python,
       chunk: 10_000,
+      scaleOut: {
+        sizes: opts.scaleOutSizes ?? (small ? [2000] : [100_000]),
+        photos: small ? 20 : 200,
+        commits: small ? 20 : 200,
+        loadRuns: small ? 1 : 3,
+      },
       workDir: opts.workDir ? resolveUserPath(opts.workDir) : undefined,
       keep: opts.keep === true,
       quick,

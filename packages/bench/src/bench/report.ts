@@ -5,6 +5,7 @@ import { count, fixed, mib, ms, seconds, shortCount, table, withRange } from '..
 import type { QuerySizeResult } from '../workers/querySize';
 import { QUIET_CORES, type BenchResult, type PerImageMs } from './summary';
 import { formatThroughput } from './throughput';
+import { formatScaleOut } from '../scaleOut/measure';
 
 function machineLine(result: BenchResult): string {
   const m = result.machine;
@@ -195,6 +196,19 @@ export function formatBenchReport(result: BenchResult): string {
       ),
     );
     out.push('The OS file cache is warm after the first run (model files are read from memory): a first start after boot is slower.');
+  }
+
+  if (result.scaleOut) {
+    out.push('');
+    out.push('## Scale out: the catalogue in PostgreSQL, and search replicas (synthetic 512-float rows; a throwaway PostgreSQL cluster)');
+    out.push('');
+    out.push(formatScaleOut(result.scaleOut));
+    out.push(
+      'Commit: one checkpoint (one transaction) at that many stored rows. Replica load: opening a replica on that catalogue, ' +
+        'from PostgreSQL (binary COPY of every vector, then the index the automatic plan chooses is built, plus the row copy it ' +
+        'serves from) and from its local cache (the index file it saved, brought forward by the change log). Catch-up: from ' +
+        "a writer's commit to the replica searching it, woken by LISTEN/NOTIFY.",
+    );
   }
   return out.join('\n');
 }

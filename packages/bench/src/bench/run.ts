@@ -15,6 +15,7 @@ import { limitedFolder, makeWorkDir, removeDir, scratchDataDir } from '../workdi
 import type { IndexingJob, IndexingResult } from '../workers/indexing';
 import type { ColdStartAnswer } from '../workers/coldStart';
 import type { QuerySizeJob, QuerySizeResult } from '../workers/querySize';
+import type { ScaleOutJob, ScaleOutResult } from '../scaleOut/measure';
 import { runThroughput } from './throughputRun';
 import {
   ALL_SECTIONS,
@@ -165,6 +166,13 @@ export async function runBench(configured: AppConfig, options: BenchOptions, pro
       progress.log(`  process start to first answer: ${coldStart.toFirstAnswerMs.median.toFixed(0)} ms (median)`);
     }
 
+    let scaleOut: ScaleOutResult | undefined;
+    if (wants('scale-out')) {
+      const job: ScaleOutJob = { ...options.scaleOut, workDir };
+      scaleOut = await runWorker<ScaleOutJob, ScaleOutResult>(workerScript('scaleOut'), job, handlers);
+      progress.stop();
+    }
+
     const { queries, warmupQueries, ...rest } = options;
     const result: BenchResult = {
       kind: 'bench',
@@ -179,6 +187,7 @@ export async function runBench(configured: AppConfig, options: BenchOptions, pro
       throughput,
       query,
       coldStart,
+      scaleOut,
       headline: [],
     };
     result.headline = benchHeadline(result);

@@ -10,9 +10,10 @@ import type { IndexingJob, IndexingResult, IndexingRound } from '../workers/inde
 import type { QuerySizeResult } from '../workers/querySize';
 import type { Split } from '../workers/throughput';
 import { throughputHeadline, type ThroughputSection } from './throughput';
+import type { ScaleOutJob, ScaleOutResult } from '../scaleOut/measure';
 
-export type Section = 'indexing' | 'throughput' | 'query' | 'cold';
-export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold'];
+export type Section = 'indexing' | 'throughput' | 'query' | 'cold' | 'scale-out';
+export const ALL_SECTIONS: readonly Section[] = ['indexing', 'throughput', 'query', 'cold', 'scale-out'];
 
 export interface BenchOptions {
   folder: string;
@@ -39,6 +40,8 @@ export interface BenchOptions {
   /** Run the Python reference pipeline (when Python and its wheels are there). */
   python: boolean;
   chunk: number;
+  /** The scale-out section (PostgreSQL catalogue, replicas): its sizes and counts. */
+  scaleOut: Omit<ScaleOutJob, 'workDir'>;
   workDir: string | undefined;
   keep: boolean;
   quick: boolean;
@@ -117,6 +120,7 @@ export interface BenchResult {
   throughput?: ThroughputSection[];
   query?: { queries: number; querySource: string; k: number; warmupQueries: number; sizes: QuerySizeResult[] };
   coldStart?: ColdStartSection;
+  scaleOut?: ScaleOutResult;
   headline: Headline[];
 }
 
@@ -229,7 +233,7 @@ export function benchHeadline(result: BenchResult): Headline[] {
   const add = (key: string, label: string, value: number | undefined, unit: string, better: Headline['better']) => {
     if (value !== undefined && Number.isFinite(value)) figures.push({ key, label, value, unit, better });
   };
-  const { indexing, query, coldStart } = result;
+  const { indexing, query, coldStart, scaleOut } = result;
   if (indexing) {
     add('indexing.real.imagesPerSecond', 'reindex throughput', indexing.real.imagesPerSecond.median, 'images/s', 'higher');
     add('indexing.naive.imagesPerSecond', 'naive baseline throughput', indexing.naive?.imagesPerSecond.median, 'images/s', 'higher');
@@ -251,6 +255,15 @@ export function benchHeadline(result: BenchResult): Headline[] {
   if (coldStart) {
     add('coldStart.toFirstAnswerMs', 'cold start to first answer', coldStart.toFirstAnswerMs.median, 'ms', 'lower');
     add('coldStart.textModelLoadMs', 'text model load', coldStart.textModelLoadMs.median, 'ms', 'lower');
+  }
+  if (scaleOut) {
+    add('scaleOut.reindex.postgres', 'reindex into PostgreSQL', scaleOut.reindex.postgresImagesPerSecond, 'images/s', 'higher');
+    for (const size of scaleOut.sizes) {
+      add(`scaleOut.${size.rows}.commitPostgresMs`, `PostgreSQL commit @ ${size.rows}`, size.commitPostgresMs.median, 'ms', 'lower');
+      add(`scaleOut.${size.rows}.loadFromPostgresMs`, `replica load from PostgreSQL @ ${size.rows}`, size.loadFromPostgresMs.median, 'ms', 'lower');
+      add(`scaleOut.${size.rows}.loadFromCacheMs`, `replica load from cache @ ${size.rows}`, size.loadFromCacheMs.median, 'ms', 'lower');
+    }
+    add('scaleOut.catchUp.p99Ms', 'replica catch-up p99', scaleOut.catchUp.p99Ms, 'ms', 'lower');
   }
   return figures;
 }

@@ -43,6 +43,25 @@ const splitList = (value: unknown) =>
 
 const pathList = z.preprocess(splitList, z.array(z.string().min(1, { error: 'must not contain empty paths' })));
 
+/** "/srv/photos=/mnt/photos, /a=/b" (or a JSON array of { from, to }) -> [{ from, to }]: absolute prefixes, most specific first. */
+const queuePathMap = z.preprocess(
+  (value) => {
+    const items = splitList(value);
+    if (!Array.isArray(items)) return items;
+    return items.map((item: unknown) => {
+      if (typeof item !== 'string') return item;
+      const at = item.indexOf('=');
+      return at < 0 ? { from: item, to: '' } : { from: item.slice(0, at).trim(), to: item.slice(at + 1).trim() };
+    });
+  },
+  z.array(
+    z.object({
+      from: z.string().regex(/^\//, { error: 'each mapping must look like /coordinator/path=/worker/path (absolute paths)' }),
+      to: z.string().regex(/^\//, { error: 'each mapping must look like /coordinator/path=/worker/path (absolute paths)' }),
+    }),
+  ),
+);
+
 /** Browser origins such as http://localhost:5173 (scheme, host and optional port; nothing else). */
 const originList = z.preprocess(
   splitList,
@@ -142,6 +161,15 @@ export const configSchema = z.object({
     .string()
     .trim()
     .refine((url) => url === '' || /^postgres(ql)?:\/\//.test(url), { error: 'must be empty or a postgres:// URL' }),
+  /** redis://user:password@host:port/db (or rediss://) sends reindex work to `sis worker` processes through BullMQ; needs catalogueUrl. */
+  queueUrl: z
+    .string()
+    .trim()
+    .refine((url) => url === '' || /^rediss?:\/\//.test(url), { error: 'must be empty or a redis:// (rediss://) URL' }),
+  /** Workers that see the photo folders under other paths: "/srv/photos=/mnt/photos, ..." (the coordinator's prefix = this host's). */
+  queuePathMap: queuePathMap,
+  /** Files per queued batch: what one worker takes, embeds and commits in one transaction. */
+  queueBatchImages: positiveInt(10_000),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -179,6 +207,9 @@ export const defaultConfig: AppConfig = {
   memoryBudgetMb: 0,
   indexSearchParams: {},
   catalogueUrl: '',
+  queueUrl: '',
+  queuePathMap: [],
+  queueBatchImages: 64,
 };
 
 /** The environment variable behind each setting: scripts rely on these names. */
@@ -214,6 +245,9 @@ export const envNames: Record<ConfigKey, string> = {
   memoryBudgetMb: 'SIS_MEMORY_BUDGET_MB',
   indexSearchParams: 'SIS_INDEX_SEARCH_PARAMS',
   catalogueUrl: 'SIS_CATALOGUE_URL',
+  queueUrl: 'SIS_QUEUE_URL',
+  queuePathMap: 'SIS_QUEUE_PATH_MAP',
+  queueBatchImages: 'SIS_QUEUE_BATCH_IMAGES',
 };
 
 /** The folders the API may index: allowedRoots, or the image folder when none are listed. */

@@ -11,6 +11,9 @@ export interface ReindexProgress {
   skipped: number;
   removed: number;
   unchanged: number;
+  /** Through the embedding queue (SIS_QUEUE_URL) only: workers with a live heartbeat, and batches waiting or in hand. */
+  liveWorkers?: number;
+  queueDepth?: number;
   imagesPerSecond: number;
   /** Seconds left at the current rate; undefined until there is a rate. */
   etaSeconds: number | undefined;

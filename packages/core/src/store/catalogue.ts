@@ -36,6 +36,8 @@ export interface Catalogue {
   getStoredImage(key: { path: string } | { id: number }, dimension: number): StoredImage | undefined;
   /** Indexed rows by id (ids that are gone or no longer indexed are simply absent). */
   getImagesByIds(ids: readonly number[]): Map<number, CatalogueImage>;
+  /** Up to `limit` indexed rows with id > afterId, ascending by id (a replica's row cache loads by these). */
+  indexedImagesChunk(afterId: number, limit: number): CatalogueImage[];
   /** Ids of the indexed rows, ascending (the vector index's labels). */
   indexedIds(): number[];
   /** Up to `limit` stored embeddings of indexed rows with id > afterId, ascending by id. */

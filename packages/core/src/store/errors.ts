@@ -145,3 +145,21 @@ export class ReindexRunningError extends StoreError {
     );
   }
 }
+
+/**
+ * The claim on a folder's reindex ended with its PostgreSQL session (a restart, a cut connection) and another
+ * process took it meanwhile: this run stops before its next commit (that batch is not written).
+ */
+export class ReindexClaimLostError extends StoreError {
+  override readonly name = 'ReindexClaimLostError';
+  constructor(
+    readonly root: string,
+    readonly holder: { host: string; pid: number; startedAt: number } | undefined,
+  ) {
+    super(
+      `The claim on reindexing ${root} was lost when its PostgreSQL session ended, and ${
+        holder ? `host ${holder.host}, pid ${holder.pid} (since ${new Date(holder.startedAt).toISOString()})` : 'another process'
+      } has taken it: this run stopped without committing its current batch; every batch committed before is kept, and the other run carries on.`,
+    );
+  }
+}

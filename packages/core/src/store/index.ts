@@ -8,7 +8,7 @@ export { FollowingIndex } from './followingIndex';
 export { PostgresCatalogue, CHANGES_CHANNEL } from './postgresCatalogue';
 export { ChangeFollower, type ChangeFollowerOptions } from './changeFollower';
 export { PG_LATEST_SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './postgresMigrations';
-export { SyncPostgres, PostgresError, redactUrl } from './syncPostgres';
+export { SyncPostgres, PostgresError, CatalogueUnreachableError, redactUrl } from './syncPostgres';
 export { INDEX_FILE_NAME, INDEX_SIDECAR_FILE_NAME } from './indexFile';
 export {
   planIndex,
@@ -43,6 +43,7 @@ export {
   DataDirNotWritableError,
   DiskWriteError,
   ReindexRunningError,
+  ReindexClaimLostError,
   type ModelIdentity,
   type LockHolder,
 } from './errors';

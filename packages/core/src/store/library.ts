@@ -286,6 +286,18 @@ export class ImageLibrary implements ImageStore {
     return this.catalogue.getStoredImage({ id }, this.dimension);
   }
 
+  /**
+   * The row of an indexed image. PostgreSQL: from the rows this process keeps beside its index, so that the
+   * server goes on serving the files it knows while PostgreSQL is unreachable (the catalogue is asked only
+   * when that copy is known to be incomplete, after a failed read).
+   */
+  getImage(id: number): CatalogueImage | undefined {
+    this.assertOpen();
+    const known = this.rows?.get(id);
+    if (known || (this.rows && !this.rowsNeedReload)) return known;
+    return this.catalogue.getImagesByIds([id]).get(id);
+  }
+
   /** Files remembered as not embeddable, by path. */
   skipped(): CatalogueSkippedFile[] {
     this.assertOpen();
@@ -392,9 +404,11 @@ export class ImageLibrary implements ImageStore {
   private readRows(change: IndexChange): void {
     if (change === 'reloaded') {
       const rows = new Map<number, CatalogueImage>();
-      const ids = this.catalogue.indexedIds();
-      for (let start = 0; start < ids.length; start += ROW_CHUNK) {
-        for (const [id, row] of this.catalogue.getImagesByIds(ids.slice(start, start + ROW_CHUNK))) rows.set(id, row);
+      for (let afterId = -1; ; ) {
+        const chunk = this.catalogue.indexedImagesChunk(afterId, ROW_CHUNK);
+        for (const row of chunk) rows.set(row.id, row);
+        if (chunk.length < ROW_CHUNK) break;
+        afterId = chunk[chunk.length - 1]!.id;
       }
       this.rows = rows;
       return;
@@ -415,7 +429,7 @@ export class ImageLibrary implements ImageStore {
 }
 
 /** Rows read per query when loading the row cache. */
-const ROW_CHUNK = 50_000;
+const ROW_CHUNK = 100_000;
 /** A filter selecting at most this many images is searched by an exact scan of their stored vectors (approximate indexes). */
 export const EXACT_SUBSET_MAX = 4096;
 
@@ -434,7 +448,7 @@ function requireMeta(catalogue: Catalogue): CatalogueMeta {
   return meta;
 }
 
-function checkModel(where: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
+export function checkModel(where: string, recorded: CatalogueMeta, requested: ModelIdentity): void {
   if (recorded.modelName !== requested.modelName || recorded.dimension !== requested.dimension) {
     throw new ModelMismatchError(
       where,

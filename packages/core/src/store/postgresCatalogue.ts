@@ -3,18 +3,21 @@ import os from 'node:os';
 import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, CommittedChanges, EmbeddingRows } from './catalogue';
 import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
-import { CatalogueError, DEFAULT_PRECISION, ReindexRunningError, type ModelIdentity } from './errors';
+import { CatalogueError, DEFAULT_PRECISION, ReindexClaimLostError, ReindexRunningError, type ModelIdentity } from './errors';
 import { FILTERABLE_COLUMNS, toFilterableImage, type FilterableImage, type FilterableRow } from './metadataRows';
 import type { ImageMetadata } from '../metadata';
 import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSION } from './postgresMigrations';
 import { redactUrl, SyncPostgres } from './syncPostgres';
 import type { CatalogueImage, CatalogueSkippedFile, KnownFileState, StoredImage } from './types';
 
+/** A number as SQL text, for statements that take no parameters (COPY): only integers at least `min` pass. */
+function sqlInteger(value: number, min: number): string {
+  if (!Number.isSafeInteger(value) || value < min) throw new CatalogueError(`Expected an integer of at least ${min}, got ${value}.`);
+  return String(value);
+}
+
 /** The channel every vector-changing commit notifies (payload: its generation), for replicas to wake on. */
 export const CHANGES_CHANNEL = 'sis_catalogue_changes';
-
-
-
 
 /**
  * The catalogue in PostgreSQL (SIS_CATALOGUE_URL): the same rows and change log as the SQLite catalogue, in
@@ -23,6 +26,8 @@ export const CHANGES_CHANNEL = 'sis_catalogue_changes';
  */
 export class PostgresCatalogue implements Catalogue {
   readonly location: string;
+  /** Reindex claims held, by folder, with the server session (backend pid) whose advisory lock they are. */
+  private readonly claims = new Map<string, { key: string; backendPid: number }>();
 
   private constructor(
     private readonly pg: SyncPostgres,
@@ -110,27 +115,51 @@ export class PostgresCatalogue implements Catalogue {
     return new Map(rows.map((row) => [row.id, toCatalogueImage(row)]));
   }
 
+  indexedImagesChunk(afterId: number, limit: number): CatalogueImage[] {
+    return this.pg
+      .copyJson<ImageRow>(
+        `SELECT row_to_json(rows) FROM (SELECT ${IMAGE_COLUMNS} FROM sis.images AS images
+         WHERE id > ${sqlInteger(afterId, -1)} AND ${INDEXED} ORDER BY id LIMIT ${sqlInteger(limit, 0)}) AS rows`,
+      )
+      .map(toCatalogueImage);
+  }
+
   indexedIds(): number[] {
-    return this.pg.query<{ id: number }>(`SELECT id FROM sis.images WHERE ${INDEXED} ORDER BY id`).rows.map((row) => row.id);
+    return Array.from(this.copyEmbeddings(`SELECT id FROM sis.images WHERE ${INDEXED} ORDER BY id`, 0, this.countIndexed()).ids);
   }
 
   embeddingChunk(afterId: number, limit: number, dimension: number): EmbeddingRows {
-    const rows = this.pg.query<EmbeddingRow>(
-      `SELECT images.id, path, embeddings.vector AS embedding FROM sis.images AS images LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
-       WHERE images.id > $1 AND ${INDEXED} ORDER BY images.id LIMIT $2`,
-      [afterId, limit],
-    ).rows;
-    return toEmbeddingRows(rows, dimension);
+    return this.copyEmbeddings(
+      `SELECT images.id, embeddings.vector FROM sis.images AS images LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
+       WHERE images.id > ${sqlInteger(afterId, -1)} AND ${INDEXED} ORDER BY images.id LIMIT ${sqlInteger(limit, 0)}`,
+      dimension,
+      limit,
+    );
   }
 
   embeddingsByIds(ids: readonly number[], dimension: number): EmbeddingRows {
-    const rows = this.pg.query<EmbeddingRow>(
-      `SELECT images.id, images.path, embeddings.vector AS embedding FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted (id, n)
+    if (ids.length === 0) return { ids: [], vectors: new Float32Array(0) };
+    return this.copyEmbeddings(
+      `SELECT images.id, embeddings.vector FROM unnest('{${ids.map((id) => sqlInteger(id, 0)).join(',')}}'::bigint[]) WITH ORDINALITY AS wanted (id, n)
        JOIN sis.images AS images ON images.id = wanted.id LEFT JOIN sis.embeddings AS embeddings ON embeddings.image_id = images.id
        WHERE ${INDEXED} ORDER BY wanted.n`,
-      [ids],
-    ).rows;
-    return toEmbeddingRows(rows, dimension);
+      dimension,
+      ids.length,
+    );
+  }
+
+  /** Bulk reads by binary COPY into typed arrays (copyBinary.ts): what a replica's load of every vector goes through. */
+  private copyEmbeddings(select: string, dimension: number, capacity: number): EmbeddingRows {
+    const copied = this.pg.copyEmbeddings(select, dimension, capacity);
+    if (copied.damaged) {
+      const path = this.pg.query<{ path: string }>('SELECT path FROM sis.images WHERE id = $1', [copied.damaged.id]).rows[0]?.path ?? '(unknown path)';
+      const found = copied.damaged.bytes > 0 ? `has ${copied.damaged.bytes} bytes, expected ${dimension * 4}` : 'is missing';
+      throw new CatalogueError(`The stored embedding of ${path} (id ${copied.damaged.id}) ${found}: the catalogue is damaged.`);
+    }
+    return {
+      ids: Array.from(copied.ids.subarray(0, copied.count)),
+      vectors: copied.vectors.length === copied.count * dimension ? copied.vectors : copied.vectors.subarray(0, copied.count * dimension),
+    };
   }
 
   changesSince(sequence: number, dimension: number): ChangesSince | undefined {
@@ -160,8 +189,10 @@ export class PostgresCatalogue implements Catalogue {
   apply(changes: CatalogueChanges, now: number): CommittedChanges {
     const pg = this.pg;
     return pg.transaction((): CommittedChanges => {
-      const previousGeneration = pg.query<{ generation: number }>('SELECT generation FROM sis.meta WHERE id = 1 FOR UPDATE').rows[0]?.generation;
-      if (previousGeneration === undefined) throw new CatalogueError(`${this.location} has no meta row: it is not a catalogue of this tool.`);
+      const locked = pg.query<{ generation: number; pid: number }>('SELECT generation, pg_backend_pid() AS pid FROM sis.meta WHERE id = 1 FOR UPDATE').rows[0];
+      if (locked === undefined) throw new CatalogueError(`${this.location} has no meta row: it is not a catalogue of this tool.`);
+      const previousGeneration = locked.generation;
+      this.keepClaims(locked.pid);
       const indexedBefore = this.countIndexed();
       const losing = [...changes.removePaths, ...changes.upsertIndexed.map((image) => image.path), ...changes.upsertSkipped.map((file) => file.path)];
       const removedIds = pg
@@ -241,25 +272,23 @@ export class PostgresCatalogue implements Catalogue {
 
   /**
    * A session-level advisory lock keyed by the folder: released by release(), or by PostgreSQL when this
-   * process's connection ends (a killed process never leaves it behind).
+   * process's connection ends (a killed process never leaves it behind). A connection that ends while the
+   * claim is held (a PostgreSQL restart) loses the lock with it: the next commit notices (another session)
+   * and takes it again, or, if another process took it meanwhile, fails (ReindexClaimLostError) and writes nothing.
    */
   claimReindex(root: string): { release(): void } {
     const key = `sis:reindex:${root}`;
-    const locked = this.pg.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]).rows[0]?.locked;
-    if (!locked) {
-      const holder = this.pg.query<{ host: string; pid: number; started_at: number }>('SELECT host, pid, started_at FROM sis.reindex_runs WHERE root = $1', [root]).rows[0];
-      throw new ReindexRunningError(root, holder && { host: holder.host, pid: holder.pid, startedAt: holder.started_at });
-    }
-    this.pg.query(
-      `INSERT INTO sis.reindex_runs (root, host, pid, started_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (root) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at`,
-      [root, os.hostname(), process.pid, Date.now()],
-    );
+    const taken = this.pg.query<{ locked: boolean; pid: number }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked, pg_backend_pid() AS pid', [key]).rows[0];
+    if (!taken?.locked) throw new ReindexRunningError(root, this.claimHolder(root));
+    this.recordClaim(root);
+    const claim = { key, backendPid: taken.pid };
+    this.claims.set(root, claim);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
+        if (this.claims.get(root) === claim) this.claims.delete(root);
         try {
           this.pg.query('DELETE FROM sis.reindex_runs WHERE root = $1 AND host = $2 AND pid = $3', [root, os.hostname(), process.pid]);
           this.pg.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
@@ -308,6 +337,30 @@ export class PostgresCatalogue implements Catalogue {
         metadata.map((m) => (m ? now : null)),
       ],
     );
+  }
+
+  /** Inside a commit: every claim this process holds is still held by this session, or is taken again now. */
+  private keepClaims(backendPid: number): void {
+    for (const [root, claim] of this.claims) {
+      if (claim.backendPid === backendPid) continue;
+      const locked = this.pg.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [claim.key]).rows[0]?.locked;
+      if (!locked) throw new ReindexClaimLostError(root, this.claimHolder(root));
+      claim.backendPid = backendPid;
+      this.recordClaim(root);
+    }
+  }
+
+  private recordClaim(root: string): void {
+    this.pg.query(
+      `INSERT INTO sis.reindex_runs (root, host, pid, started_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (root) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at`,
+      [root, os.hostname(), process.pid, Date.now()],
+    );
+  }
+
+  private claimHolder(root: string): { host: string; pid: number; startedAt: number } | undefined {
+    const holder = this.pg.query<{ host: string; pid: number; started_at: number }>('SELECT host, pid, started_at FROM sis.reindex_runs WHERE root = $1', [root]).rows[0];
+    return holder && { host: holder.host, pid: holder.pid, startedAt: holder.started_at };
   }
 
   recordReindex(at: number): void {

@@ -164,6 +164,13 @@ export class SqliteCatalogue implements Catalogue {
     return new Map(rows.map((row) => [row.id, toCatalogueImage(row)]));
   }
 
+  indexedImagesChunk(afterId: number, limit: number): CatalogueImage[] {
+    return this.db
+      .prepare<[number, number], ImageRow>(`SELECT ${this.imageColumns} FROM images WHERE id > ? AND ${INDEXED} ORDER BY id LIMIT ?`)
+      .all(afterId, limit)
+      .map(toCatalogueImage);
+  }
+
   indexedIds(): number[] {
     return this.db
       .prepare<[], { id: number }>(`SELECT id FROM images WHERE ${INDEXED} ORDER BY id`)

@@ -188,6 +188,8 @@ export interface ImageStore {
   recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[]): void;
   getByPath(filePath: string): StoredImage | undefined;
   getById(id: number): StoredImage | undefined;
+  /** An indexed image's row without its vector: a replica answers from its own copy of the rows (no round trip). */
+  getImage(id: number): CatalogueImage | undefined;
   skipped(): CatalogueSkippedFile[];
   /** Readers: picks up later commits; true if anything changed. */
   refresh(): boolean;

@@ -21,3 +21,15 @@ export function folderWithPhotos(photos: string[]): string {
   for (const photo of photos) fs.copyFileSync(photo, path.join(dir, path.basename(photo)));
   return dir;
 }
+
+/** `count` captions of flickr8k-photos-500 (every 50th line of captions.csv): the parity suites' queries. */
+export function captionQueries(count = 50): string[] {
+  return fs
+    .readFileSync(path.join(datasetsDir, 'flickr8k-photos-500/captions.csv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.includes(','))
+    .filter((_, i) => i % 50 === 0)
+    .slice(0, count)
+    .map((line) => line.slice(line.indexOf(',') + 1));
+}

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultConfig, openEngine, ReindexRunningError, type AppConfig, type Engine } from '../../src';
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
-import { photos500Dir } from '../helpers/photos';
-import { datasetsDir, tinyModelDir } from '../helpers/shared';
+import { captionQueries, photos500Dir } from '../helpers/photos';
+import { tinyModelDir } from '../helpers/shared';
 
 /**
  * The same 500 photos reindexed into the embedded catalogue (SQLite) and into PostgreSQL must give the same
@@ -48,14 +48,7 @@ describe('PostgreSQL catalogue: parity with the embedded engine on 500 real phot
   }, 600_000);
 
   test('the same top-10 for 50 caption queries', async () => {
-    const captions = fs
-      .readFileSync(path.join(datasetsDir, 'flickr8k-photos-500/captions.csv'), 'utf8')
-      .split('\n')
-      .slice(1)
-      .filter((line) => line.includes(','))
-      .filter((_, i) => i % 50 === 0)
-      .slice(0, 50)
-      .map((line) => line.slice(line.indexOf(',') + 1));
+    const captions = captionQueries(50);
     expect(captions).toHaveLength(50);
     for (const caption of captions) {
       const [x, y] = [await embedded.searcher.searchText(caption, 10), await postgres.searcher.searchText(caption, 10)];

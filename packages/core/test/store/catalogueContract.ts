@@ -70,6 +70,9 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       const byIds = catalogue.embeddingsByIds(wanted, D);
       expect(byIds.ids).toEqual([committed.appendedIds[5], committed.appendedIds[2]]);
       expect(Array.from(byIds.vectors.subarray(D, 2 * D))).toEqual(Array.from(images[2]!.embedding));
+      const rowChunk = catalogue.indexedImagesChunk(chunk.ids[2]!, 5);
+      expect(rowChunk.map((row) => row.id)).toEqual(catalogue.indexedIds().slice(3, 8));
+      expect(rowChunk[0]).toEqual(catalogue.getImagesByIds([chunk.ids[3]!]).get(chunk.ids[3]!));
       expect([...catalogue.getImagesByIds(wanted).keys()].sort()).toEqual([committed.appendedIds[2], committed.appendedIds[5]].sort());
       expect(catalogue.fileStates().get('/photos/bad.jpg')).toEqual({ size: 3, mtimeMs: 4.5, status: 'skipped' });
       expect(catalogue.fileStates().get(images[0]!.path)).toEqual({ size: images[0]!.size, mtimeMs: images[0]!.mtimeMs, status: 'indexed' });

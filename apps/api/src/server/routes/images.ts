@@ -15,10 +15,14 @@ function notFound(res: Response, message = 'No indexed image has this id.'): voi
   res.status(404).json({ error: message });
 }
 
-/** The indexed image an :id names, or undefined. Only catalogue rows are ever looked up: no path comes from the request. */
+/**
+ * The indexed image an :id names, or undefined. Only catalogue rows are ever looked up: no path comes from the
+ * request. A replica answers from its own copy of the rows, so it serves the files it knows while PostgreSQL is
+ * unreachable (and, should it need the catalogue then, the error handler answers 503).
+ */
 function lookup(library: ImageStore, id: string | undefined) {
   const imageId = parseImageId(id ?? '');
-  return imageId === undefined ? undefined : library.getById(imageId);
+  return imageId === undefined ? undefined : library.getImage(imageId);
 }
 
 /**
@@ -31,7 +35,12 @@ export function imageRoutes(deps: { library: ImageStore; thumbnails: ThumbnailCa
   const router = Router();
 
   router.get('/images/:id', async (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
-    const image = lookup(deps.library, req.params.id);
+    let image;
+    try {
+      image = lookup(deps.library, req.params.id);
+    } catch (error) {
+      return next(error);
+    }
     if (!image) return notFound(res);
     const opened = await openIndexedFile(image, deps.policy).catch((error: unknown) => error as Error);
     if (opened instanceof Error) return next(opened);
@@ -74,7 +83,12 @@ export function imageRoutes(deps: { library: ImageStore; thumbnails: ThumbnailCa
   });
 
   router.get('/thumbnails/:id', async (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
-    const image = lookup(deps.library, req.params.id);
+    let image;
+    try {
+      image = lookup(deps.library, req.params.id);
+    } catch (error) {
+      return next(error);
+    }
     if (!image) return notFound(res);
     let thumbnail: { file: string; cached: boolean };
     const opened = await openIndexedFile(image, deps.policy).catch((error: unknown) => error as Error);

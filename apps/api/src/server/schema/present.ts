@@ -51,6 +51,8 @@ export function presentJob(job: CoreReindexJob, now: number = Date.now()): Reind
     unchanged: summary?.unchanged ?? progress.unchanged,
     imagesPerSecond: summary?.imagesPerSecond ?? progress.imagesPerSecond,
     etaSeconds: progress.etaSeconds ?? null,
+    liveWorkers: progress.liveWorkers ?? null,
+    queueDepth: progress.queueDepth ?? null,
     createdAt: new Date(job.createdAt),
     startedAt: job.startedAt === undefined ? null : new Date(job.startedAt),
     finishedAt: job.finishedAt === undefined ? null : new Date(job.finishedAt),

@@ -60,7 +60,7 @@ export class SearchResolver {
   @Query(() => Image, { nullable: true, description: 'One indexed image by id; null if no indexed image has this id.' })
   image(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Image | null {
     const imageId = parseImageId(id.trim());
-    const image = imageId === undefined ? undefined : ctx.engine.library.getById(imageId);
+    const image = imageId === undefined ? undefined : ctx.engine.library.getImage(imageId);
     return image ? presentImage(image, ctx) : null;
   }
 }

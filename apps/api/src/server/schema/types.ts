@@ -109,6 +109,12 @@ export class ReindexJob {
   @Field(() => Float, { nullable: true, description: 'Seconds left at the current rate; null until there is a rate, 0 when done.' })
   etaSeconds!: number | null;
 
+  @Field(() => Int, { nullable: true, description: 'Through the embedding queue (SIS_QUEUE_URL): workers with a live heartbeat; null for a reindex in the server itself.' })
+  liveWorkers!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Through the embedding queue: batches waiting or in hand (all runs); null for a reindex in the server itself.' })
+  queueDepth!: number | null;
+
   @Field(() => GraphQLISODateTime)
   createdAt!: Date;
 

@@ -1,0 +1,31 @@
+import type { QueueProgress } from '@sis/core';
+import { progressBar } from './progressBar';
+
+/** The queued reindex's progress on stderr: every worker's work together, the live workers and the queue depth. */
+export function createQueueProgressBar(stream: NodeJS.WriteStream = process.stderr): { update: (progress: QueueProgress) => void; stop: () => void } {
+  const bar = progressBar(stream, 'embedding [{bar}] {value}/{total} | {rate} img/s | ETA {eta_text} | {workers} workers | queue {depth} | skipped {skipped} failed {failed}');
+  let started = false;
+  return {
+    update(progress) {
+      const { run } = progress;
+      const total = Math.max(run.toEmbed, 1);
+      const payload = {
+        rate: progress.imagesPerSecond.toFixed(1),
+        eta_text: progress.etaSeconds === undefined ? '--' : `${Math.ceil(progress.etaSeconds)}s`,
+        workers: progress.liveWorkers.length,
+        depth: progress.queueDepth,
+        skipped: run.skipped,
+        failed: run.failedFiles,
+      };
+      if (!started) {
+        bar.start(total, 0, payload);
+        started = true;
+      }
+      bar.update(Math.min(run.embedded + run.skipped + run.failedFiles, total), payload);
+    },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
