@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { RECOMMENDED_MODELS, openEngine, recommendedModel, usesQueue } from '@sis/core';
 import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatReindexSummary, formatSearchResult, toJsonResults } from './format';
+import { addFilterFlags, searchOptionsOfFlags, type FilterFlags } from './filterFlags';
 import { formatModelsTable } from './modelsTable';
 import { queuedReindex, registerQueueCommands } from './queueCommands';
 import { createReindexProgressBar } from './progressBar';
@@ -93,7 +94,7 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       }
     });
 
-  program
+  addFilterFlags(program
     .command('search')
     .description('find indexed images by a text description, an example image (--image), or a weighted mix of texts and images (--add, --subtract, --add-image, --subtract-image)')
     .argument('[text...]', 'what to look for, e.g. "a dog running in snow"')
@@ -103,8 +104,8 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
     .option('--subtract <[weight:]text>', 'look away from this text, e.g. --subtract "people"; repeatable', collectWeighted('text', -1))
     .option('--add-image <[weight:]file>', 'also look for images like this one; repeatable', collectWeighted('image', 1))
     .option('--subtract-image <[weight:]file>', 'look away from images like this one; repeatable', collectWeighted('image', -1))
-    .option('--json', 'print only a JSON array of { "path", "score" }, best first')
-    .action(async (words: string[], options: SearchCommandOptions) => {
+    .option('--json', 'print only a JSON array of { "path", "score" }, best first'))
+    .action(async (words: string[], options: SearchCommandOptions & FilterFlags) => {
       const text = words.join(' ').trim();
       const flags = termFlags(options);
       if (options.image && (text || flags.length > 0)) {
@@ -118,10 +119,10 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       try {
         const composite = flags.length > 0 ? toQueryTerms(text, flags, (file) => engine.library.getByPath(file)?.id) : undefined;
         const result = imagePath
-          ? await engine.searcher.searchImage(imagePath, options.top)
+          ? await engine.searcher.searchImage(imagePath, options.top, searchOptionsOfFlags(options))
           : composite
-            ? await engine.searcher.searchTerms(composite, options.top)
-            : await engine.searcher.searchText(text, options.top);
+            ? await engine.searcher.searchTerms(composite, options.top, searchOptionsOfFlags(options))
+            : await engine.searcher.searchText(text, options.top, searchOptionsOfFlags(options));
         if (options.json) {
           out.stdout.write(`${toJsonResults(result)}\n`);
           if (result.totalImages === 0) out.stderr.write('The index is empty: run `reindex <folder>` first.\n');

@@ -64,7 +64,7 @@ describe('catalogue schema migrations (SQLite)', () => {
     writer.close();
 
     expect(columnsOf(dataDir, 'images')).not.toContain('position');
-    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2]);
+    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3]);
     expect(query<{ schema_version: number; log_starts_at: number }>(dataDir, 'SELECT schema_version, log_starts_at FROM meta')).toEqual([
       { schema_version: SQLITE_SCHEMA_VERSION, log_starts_at: 2 },
     ]);
@@ -77,7 +77,7 @@ describe('catalogue schema migrations (SQLite)', () => {
   test('a new catalogue runs every migration and records them', () => {
     const dataDir = makeTempDir();
     openLibrary(dataDir, D, true, MODEL).close();
-    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2]);
+    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3]);
     expect(columnsOf(dataDir, 'images')).not.toContain('position');
   });
 
@@ -85,12 +85,12 @@ describe('catalogue schema migrations (SQLite)', () => {
     const dataDir = makeTempDir();
     openLibrary(dataDir, D, true, MODEL).close();
     const db = new Database(path.join(dataDir, CATALOGUE_FILE_NAME));
-    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'from the future', 0)").run();
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").run();
     db.close();
-    const message = new RegExp(`newer version of this tool \\(catalogue schema 3, this version reads up to ${SQLITE_SCHEMA_VERSION}\\): upgrade`);
+    const message = new RegExp(`newer version of this tool \\(catalogue schema 99, this version reads up to ${SQLITE_SCHEMA_VERSION}\\): upgrade`);
     expect(() => openLibrary(dataDir, D, false, MODEL)).toThrow(CatalogueError);
     expect(() => openLibrary(dataDir, D, true, MODEL)).toThrow(message);
     expect(fs.existsSync(path.join(dataDir, LOCK_FILE_NAME))).toBe(false);
-    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3, 99]);
   });
 });

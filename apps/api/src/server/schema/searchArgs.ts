@@ -1,4 +1,5 @@
 import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+import { SearchFilterInput, SearchSort } from './searchFilter';
 import { SearchTermInput } from './searchTerms';
 
 export const DEFAULT_K = 12;
@@ -7,6 +8,8 @@ export const DEFAULT_K = 12;
 const kField = () => Field(() => Int, { nullable: true, defaultValue: DEFAULT_K, description: 'How many hits, from 1 to maxResults (see stats.limits).' });
 const minScoreField = () =>
   Field(() => Float, { nullable: true, description: 'Leave out hits with a lower cosine similarity (-1 to 1); there may then be fewer than k.' });
+const filterField = () => Field(() => SearchFilterInput, { nullable: true, description: 'Only images that pass (the true top-k among them).' });
+const sortField = () => Field(() => SearchSort, { nullable: true, defaultValue: SearchSort.SCORE, description: 'Order of the hits (default: by score).' });
 
 @ArgsType()
 export class SearchArgs {
@@ -24,6 +27,12 @@ export class SearchArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
 
 @ArgsType()
@@ -36,6 +45,12 @@ export class SimilarArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
 
 @ArgsType()
@@ -48,4 +63,10 @@ export class SearchByImageArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
