@@ -13,6 +13,7 @@ import { TermChips } from './components/TermChips';
 import { readAsDataUrl, useImageDropAndPaste, useUrlState, type NavigateMode } from './hooks';
 import { addTerm, type UrlState, type UrlTerm } from './url';
 import { IndexFooter } from './components/IndexFooter';
+import { FilterBar, toFilterInput, toSortInput } from './components/FilterBar';
 
 /** Searches are "fast enough" for as-you-type once a text search's round trip takes less than this. */
 export const LIVE_SEARCH_MAX_MS = 250;
@@ -45,30 +46,34 @@ export function App(): React.JSX.Element {
   const maxResults = statsData?.limits.maxResults ?? FALLBACK_MAX_RESULTS;
   const k = Math.min(Math.max(1, url.k), maxResults);
   const minScore = url.minScore ?? null;
+  const filter = useMemo(() => toFilterInput(url.filter), [url.filter]);
+  const sort = toSortInput(url.sort);
+  // Only when set: an unfiltered search sends the same variables as before filters existed.
+  const narrowing = useMemo(() => ({ ...(filter && { filter }), ...(sort && { sort }) }), [filter, sort]);
   // Searches wait for the stats: they give the largest k, and say whether anything is indexed at all.
   const ready = statsData !== undefined;
   const terms = useMemo(() => url.terms ?? [], [url.terms]);
   const mode: 'terms' | 'image' | 'similar' | 'text' | null = terms.length > 0 ? 'terms' : image ? 'image' : url.similar ? 'similar' : url.q ? 'text' : null;
 
   const textSearch = useQuery(SEARCH_QUERY, {
-    variables: { query: url.q, k, minScore },
+    variables: { query: url.q, k, minScore, ...narrowing },
     skip: !ready || mode !== 'text',
     fetchPolicy: 'cache-first',
   });
   const similarSearch = useQuery(SIMILAR_QUERY, {
-    variables: { imageId: url.similar ?? '', k, minScore },
+    variables: { imageId: url.similar ?? '', k, minScore, ...narrowing },
     skip: !ready || mode !== 'similar',
     fetchPolicy: 'cache-first',
   });
   const imageSearch = useQuery(SEARCH_BY_IMAGE_QUERY, {
-    variables: { imageBase64: image?.dataUrl ?? '', k, minScore },
+    variables: { imageBase64: image?.dataUrl ?? '', k, minScore, ...narrowing },
     skip: !ready || mode !== 'image',
     fetchPolicy: 'no-cache',
   });
   // A composite query: the text, an uploaded image (not in the URL, as an image search is not), and the URL's terms.
   const termInputs = useMemo(() => [...(image ? [{ imageBase64: image.dataUrl, weight: 1 }] : []), ...terms.map(termInput)], [image, terms]);
   const termsSearch = useQuery(SEARCH_TERMS_QUERY, {
-    variables: { query: url.q || null, terms: termInputs, k, minScore },
+    variables: { query: url.q || null, terms: termInputs, k, minScore, ...narrowing },
     skip: !ready || mode !== 'terms',
     fetchPolicy: image ? 'no-cache' : 'cache-first',
   });
@@ -301,6 +306,13 @@ export function App(): React.JSX.Element {
             modelDefault={url.minScore === undefined ? (current?.result.minScore ?? undefined) : undefined}
           />
         </div>
+        <FilterBar
+          filter={url.filter ?? {}}
+          sort={url.sort}
+          onChange={(next) => go({ filter: Object.keys(next).length > 0 ? next : undefined }, 'push')}
+          onSort={(next) => go({ sort: next }, 'push')}
+          disabled={!ready}
+        />
         {imageProblem && (
           <div className="status status-error" role="alert" data-status="image-problem">
             {imageProblem}

@@ -100,8 +100,8 @@ export const STATS_QUERY = graphql(`
 
 /** Every search operation answers under the alias `result`, so that the page handles them alike. */
 export const SEARCH_QUERY = graphql(`
-  query Search($query: String!, $k: Int!, $minScore: Float) {
-    result: search(query: $query, k: $k, minScore: $minScore) {
+  query Search($query: String!, $k: Int!, $minScore: Float, $filter: SearchFilterInput, $sort: SearchSort) {
+    result: search(query: $query, k: $k, minScore: $minScore, filter: $filter, sort: $sort) {
       ...ResultFields
     }
   }
@@ -109,8 +109,8 @@ export const SEARCH_QUERY = graphql(`
 
 /** A composite query: `query` (may be null) plus weighted terms (see apps/api/README.md, Composite queries). */
 export const SEARCH_TERMS_QUERY = graphql(`
-  query SearchTerms($query: String, $terms: [SearchTermInput!]!, $k: Int!, $minScore: Float) {
-    result: search(query: $query, terms: $terms, k: $k, minScore: $minScore) {
+  query SearchTerms($query: String, $terms: [SearchTermInput!]!, $k: Int!, $minScore: Float, $filter: SearchFilterInput, $sort: SearchSort) {
+    result: search(query: $query, terms: $terms, k: $k, minScore: $minScore, filter: $filter, sort: $sort) {
       ...ResultFields
     }
   }
@@ -128,8 +128,8 @@ export const IMAGE_QUERY = graphql(`
 `);
 
 export const SIMILAR_QUERY = graphql(`
-  query Similar($imageId: ID!, $k: Int!, $minScore: Float) {
-    result: similar(imageId: $imageId, k: $k, minScore: $minScore) {
+  query Similar($imageId: ID!, $k: Int!, $minScore: Float, $filter: SearchFilterInput, $sort: SearchSort) {
+    result: similar(imageId: $imageId, k: $k, minScore: $minScore, filter: $filter, sort: $sort) {
       ...ResultFields
     }
     source: image(id: $imageId) {
@@ -141,8 +141,8 @@ export const SIMILAR_QUERY = graphql(`
 `);
 
 export const SEARCH_BY_IMAGE_QUERY = graphql(`
-  query SearchByImage($imageBase64: String!, $k: Int!, $minScore: Float) {
-    result: searchByImage(imageBase64: $imageBase64, k: $k, minScore: $minScore) {
+  query SearchByImage($imageBase64: String!, $k: Int!, $minScore: Float, $filter: SearchFilterInput, $sort: SearchSort) {
+    result: searchByImage(imageBase64: $imageBase64, k: $k, minScore: $minScore, filter: $filter, sort: $sort) {
       ...ResultFields
     }
   }

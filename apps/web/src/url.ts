@@ -25,6 +25,33 @@ export interface UrlState {
   minScore?: number;
   /** Terms combined with q (none: a plain search). */
   terms?: UrlTerm[];
+  /** The filter bar: `folder`, `from`, `to` (YYYY-MM-DD), `type`; and `sort` (newest / oldest; absent: by score). */
+  filter?: UrlFilter;
+  sort?: UrlSort;
+}
+
+export interface UrlFilter {
+  folder?: string;
+  from?: string;
+  to?: string;
+  type?: string;
+}
+
+export type UrlSort = 'newest' | 'oldest';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseFilter(params: URLSearchParams): UrlFilter | undefined {
+  const filter: UrlFilter = {};
+  const folder = params.get('folder')?.trim();
+  if (folder) filter.folder = folder;
+  for (const name of ['from', 'to'] as const) {
+    const day = params.get(name)?.trim();
+    if (day && DAY.test(day)) filter[name] = day;
+  }
+  const type = params.get('type')?.trim().toLowerCase();
+  if (type && /^[a-z0-9]+$/.test(type)) filter.type = type;
+  return Object.keys(filter).length > 0 ? filter : undefined;
 }
 
 const TERM = /^([^,]+),(img|text),(.+)$/s;
@@ -62,12 +89,16 @@ export function parseUrlState(search: string): UrlState {
   const min = minText === null || minText.trim() === '' ? NaN : Number(minText);
   const similar = params.get('similar')?.trim();
   const terms = params.getAll('t').flatMap((raw) => parseTerm(raw) ?? []);
+  const filter = parseFilter(params);
+  const sort = params.get('sort');
   return {
     q: (params.get('q') ?? '').trim(),
     ...(similar && /^\d+$/.test(similar) && { similar }),
     k,
     ...(Number.isFinite(min) && min >= -1 && min <= 1 && { minScore: min }),
     ...(terms.length > 0 && { terms }),
+    ...(filter && { filter }),
+    ...((sort === 'newest' || sort === 'oldest') && { sort }),
   };
 }
 
@@ -78,6 +109,8 @@ export function formatUrlState(state: UrlState): string {
   for (const term of state.terms ?? []) params.append('t', formatTerm(term));
   params.set('k', String(state.k));
   if (state.minScore !== undefined) params.set('min', String(state.minScore));
+  for (const [name, value] of Object.entries(state.filter ?? {})) if (value) params.set(name, value);
+  if (state.sort) params.set('sort', state.sort);
   return `?${params.toString()}`;
 }
 

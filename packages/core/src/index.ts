@@ -6,6 +6,7 @@ export * from './inference';
 export * from './jobs';
 export * from './queue';
 export * from './search';
+export * from './metadata';
 export * from './store';
 export { seededRandom } from './random';
 export { openEngine, openStore, indexSettingsOf, indexerSettingsOf, type Engine, type OpenEngineOptions } from './engine';

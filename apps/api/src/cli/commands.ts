@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ModelMismatchError, RECOMMENDED_MODELS, openEngine, recommendedModel, resolveModel, usesQueue, type AppConfig } from '@sis/core';
 import { invocationDir, loadCliConfig, resolveUserPath, UserFacingError } from './context';
 import { formatModelSwitchSummary, formatReindexSummary, formatSearchResult, toJsonResults } from './format';
+import { addFilterFlags, searchOptionsOfFlags, type FilterFlags } from './filterFlags';
 import { formatModelsTable } from './modelsTable';
 import { queuedReindex, registerQueueCommands } from './queueCommands';
 import { createReindexProgressBar } from './progressBar';
@@ -17,7 +18,6 @@ interface SearchCommandOptions {
   subtract?: WeightedArgument[];
   addImage?: WeightedArgument[];
   subtractImage?: WeightedArgument[];
-  minScore?: number;
 }
 
 /** The term flags, grouped by flag (the order of terms changes nothing but how they are listed). */
@@ -34,12 +34,6 @@ export function parseK(value: string): number {
     throw new InvalidArgumentError('k must be a whole number of at least 1.');
   }
   return k;
-}
-
-export function parseScore(value: string): number {
-  const score = Number(value);
-  if (value.trim() === '' || !Number.isFinite(score) || score < -1 || score > 1) throw new InvalidArgumentError('the score must be a number from -1 to 1.');
-  return score;
 }
 
 export function parsePort(value: string): number {
@@ -132,7 +126,7 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       }
     });
 
-  program
+  addFilterFlags(program
     .command('search')
     .description('find indexed images by a text description, an example image (--image), or a weighted mix of texts and images (--add, --subtract, --add-image, --subtract-image)')
     .argument('[text...]', 'what to look for, e.g. "a dog running in snow"')
@@ -142,9 +136,8 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
     .option('--subtract <[weight:]text>', 'look away from this text, e.g. --subtract "people"; repeatable', collectWeighted('text', -1))
     .option('--add-image <[weight:]file>', 'also look for images like this one; repeatable', collectWeighted('image', 1))
     .option('--subtract-image <[weight:]file>', 'look away from images like this one; repeatable', collectWeighted('image', -1))
-    .option('--json', 'print only a JSON array of { "path", "score" }, best first')
-    .option('--min-score <score>', "leave out hits scoring below this cosine (-1 to 1); a text search defaults to the model's (see `sis models`), -1 keeps all", parseScore)
-    .action(async (words: string[], options: SearchCommandOptions) => {
+    .option('--json', 'print only a JSON array of { "path", "score" }, best first'))
+    .action(async (words: string[], options: SearchCommandOptions & FilterFlags) => {
       const text = words.join(' ').trim();
       const flags = termFlags(options);
       if (options.image && (text || flags.length > 0)) {
@@ -156,13 +149,12 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
       const engine = await openEngine(config, { writable: false });
       try {
-        const searchOptions = options.minScore === undefined ? {} : { minScore: options.minScore };
         const composite = flags.length > 0 ? toQueryTerms(text, flags, (file) => engine.library.getByPath(file)?.id) : undefined;
         const result = imagePath
-          ? await engine.searcher.searchImage(imagePath, options.top, searchOptions)
+          ? await engine.searcher.searchImage(imagePath, options.top, searchOptionsOfFlags(options))
           : composite
-            ? await engine.searcher.searchTerms(composite, options.top, searchOptions)
-            : await engine.searcher.searchText(text, options.top, searchOptions);
+            ? await engine.searcher.searchTerms(composite, options.top, searchOptionsOfFlags(options))
+            : await engine.searcher.searchText(text, options.top, searchOptionsOfFlags(options));
         if (options.json) {
           out.stdout.write(`${toJsonResults(result)}\n`);
           if (result.totalImages === 0) out.stderr.write('The index is empty: run `reindex <folder>` first.\n');

@@ -172,6 +172,8 @@ export function formatBenchReport(result: BenchResult): string {
         'size (exact flat search, or an approximate index with the recall@10 against exact search it measured when building it); ' +
         '"build" includes waiting for the engine to finish building it.',
     );
+    out.push('');
+    out.push(formatFiltered(query.sizes, query.k));
   }
 
   const cold = result.coldStart;
@@ -234,3 +236,29 @@ function formatDuplicatesSection(sizes: NonNullable<BenchResult['duplicates']>):
   ];
 }
 
+
+/** Filtered top-k beside unfiltered (workers/filteredQueries.ts). */
+function formatFiltered(sizes: readonly QuerySizeResult[], k: number): string {
+  const rows = sizes.flatMap((size) => [
+    [shortCount(size.size), 'none', '100%', ms(size.filtered.unfiltered.median), ms(size.filtered.unfiltered.p99), '-', '1.00', '-'],
+    ...Object.entries(size.filtered.filters).map(([name, figures]) => [
+      shortCount(size.size),
+      `${name} (date range)`,
+      `${(figures.selectedFraction * 100).toFixed(1)}%`,
+      ms(figures.search.median),
+      ms(figures.search.p99),
+      ms(figures.select.median),
+      fixed(figures.p50VsUnfiltered, 2),
+      figures.recall === null ? '-' : fixed(figures.recall, 3),
+    ]),
+  ]);
+  return [
+    `## Filtered search: top-${k} among the images a filter selects, on the query vectors above (search only, no text encoder)`,
+    '',
+    table(['index size', 'filter', 'selected', 'p50', 'p99', 'of which selecting ids (p50)', 'p50 / unfiltered', `recall@${k} vs exact subset`], rows),
+    '',
+    'Filtered: selectIds over the cached metadata, then ImageLibrary.searchAmong: the FAISS index searched with an ID selector ' +
+      '(exact for a flat index; IVF visits its nprobe lists, skipping other ids), or an exact scan of the stored vectors when the ' +
+      'selection is small (EXACT_SUBSET_MAX) and the index approximate. Recall against an exact scan of the selection, on the first 20 queries (up to 200k vectors).',
+  ].join('\n');
+}

@@ -11,6 +11,7 @@ import { cpuShare, cpuSnapshot, maxRssBytes, type CpuShare } from '../machine';
 import { median, summarize, type Summary } from '../stats';
 import { ClusteredVectors } from '../synthetic';
 import { copyDataDir, filesSize, removeDir, scratchDataDir } from '../workdir';
+import { measureFiltered, syntheticMetadata, type FilteredSection } from './filteredQueries';
 
 export interface QuerySizeJob {
   config: AppConfig;
@@ -63,6 +64,8 @@ export interface QuerySizeResult {
   textEncoder: Summary;
   /** ImageLibrary.search alone (FAISS top-k + catalogue lookup), on the same query vectors. */
   searchAndLookup: Summary;
+  /** The same query vectors unfiltered and under 1%, 10%, 50% selective filters (filteredQueries.ts). */
+  filtered: FilteredSection;
 }
 
 function meanVector(vectors: Float32Array[], dimension: number): Float32Array | undefined {
@@ -105,6 +108,7 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
         width: 500,
         height: 375,
         embedding: block.subarray(row * dimension, (row + 1) * dimension),
+        metadata: syntheticMetadata(first + row),
       }));
     };
     const buildStart = performance.now();
@@ -133,6 +137,7 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
     const endToEnd: number[] = [];
     const textEncoder: number[] = [];
     const searchAndLookup: number[] = [];
+    const queryVectors: Float32Array[] = [];
     const cpuStart = cpuSnapshot();
     const queryLabel = `index of ${job.size.toLocaleString('en-US')}: text queries`;
     for (const [i, query] of job.queries.entries()) {
@@ -146,9 +151,12 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
       start = performance.now();
       library.search(vector!, job.k);
       searchAndLookup.push(performance.now() - start);
+      queryVectors.push(vector!);
       if (i % 10 === 0) reporter.progress(queryLabel, i + 1, job.queries.length, 'queries');
     }
     const cpu = cpuShare(cpuStart, cpuSnapshot());
+    reporter.log(`index of ${job.size.toLocaleString('en-US')}: filtered searches`);
+    const filtered = measureFiltered(library, queryVectors, job.k);
     // Peak memory of building and querying (the steps below load a second copy of the index).
     const peakRssBytes = maxRssBytes();
 
@@ -193,6 +201,7 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
       endToEnd: summarize(endToEnd),
       textEncoder: summarize(textEncoder),
       searchAndLookup: summarize(searchAndLookup),
+      filtered,
     };
   } finally {
     engine.close();

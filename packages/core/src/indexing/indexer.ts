@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage, SkipReason } from '../image';
 import { ImageSkipError } from '../image';
+import { readImageMetadata, type ImageMetadata } from '../metadata';
 import { planReindex, type KnownFile } from './plan';
 import { prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
@@ -11,7 +12,7 @@ import { assertScannableRoot, scanImages, scanOptionsOf, type ScannedFile, type 
 export interface LibraryWriter {
   fileStates(): ReadonlyMap<string, KnownFile>;
   apply(changes: {
-    upsertIndexed: { path: string; size: number; mtimeMs: number; width: number; height: number; embedding: Float32Array }[];
+    upsertIndexed: { path: string; size: number; mtimeMs: number; width: number; height: number; embedding: Float32Array; metadata?: ImageMetadata }[];
     upsertSkipped: { path: string; size: number; mtimeMs: number; reason: string; message: string }[];
     removePaths: string[];
   }): void;
@@ -22,6 +23,9 @@ export interface LibraryWriter {
   claimReindex?(root: string): { release(): void };
   /** Records the identity of unchanged files (rows from before it was kept). */
   recordFileIdentities?(files: readonly { path: string; device: string; inode: string }[]): void;
+  /** Indexed files whose metadata (folder, type, EXIF...) has not been read: a reindex reads it without re-embedding. */
+  pathsWithoutMetadata?(): string[];
+  recordMetadata?(entries: readonly { path: string; metadata: ImageMetadata }[]): void;
   /** Resolves when background work started by earlier changes has finished; awaited before the final checkpoint. */
   settled?(): Promise<void>;
 }
@@ -82,7 +86,7 @@ export interface ReindexOptions {
   signal?: AbortSignal;
 }
 
-type Prepared = { file: ScannedFile; image: PreparedImage; ms: number } | { file: ScannedFile; skip: SkippedFile; ms: number };
+type Prepared = { file: ScannedFile; image: PreparedImage; metadata: ImageMetadata | undefined; ms: number } | { file: ScannedFile; skip: SkippedFile; ms: number };
 
 /** scan -> plan -> decode (prefetched) -> embed (batched) -> store (checkpointed). */
 export class Indexer {
@@ -133,7 +137,8 @@ export class Indexer {
     }
     report();
 
-    const cancelled = await this.embedAll(plan.toEmbed, progress, skipped, timings, write, report, options.signal);
+    const cancelled = await this.embedAll(root, plan.toEmbed, progress, skipped, timings, write, report, options.signal);
+    if (!cancelled) await this.backfillMetadata(root, options.signal);
 
     progress.phase = 'saving';
     report();
@@ -164,7 +169,23 @@ export class Indexer {
   }
 
   /** Returns true when stopped by the signal. Everything embedded before that is committed. */
+  /**
+   * Reads the metadata of this folder's indexed files that lack it (embedded before it was recorded), from
+   * their headers only: no decode, no model. Files that cannot be read keep no metadata (and are retried).
+   */
+  private async backfillMetadata(root: string, signal: AbortSignal | undefined): Promise<void> {
+    if (!this.library.pathsWithoutMetadata || !this.library.recordMetadata) return;
+    const inRoot = root.endsWith(path.sep) ? root : root + path.sep;
+    const paths = this.library.pathsWithoutMetadata().filter((file) => file.startsWith(inRoot));
+    const chunk = 500;
+    for (let start = 0; start < paths.length && !signal?.aborted; start += chunk) {
+      const read = await Promise.all(paths.slice(start, start + chunk).map(async (file) => ({ path: file, metadata: await readImageMetadata(file, root) })));
+      this.library.recordMetadata(read.filter((entry): entry is { path: string; metadata: ImageMetadata } => entry.metadata !== undefined));
+    }
+  }
+
   private async embedAll(
+    root: string,
     files: ScannedFile[],
     progress: ReindexProgress,
     skipped: SkippedFile[],
@@ -197,8 +218,9 @@ export class Indexer {
     const prepare = async (file: ScannedFile): Promise<Prepared> => {
       const start = performance.now();
       try {
-        const image = await this.prepareImage(file.path, spec);
-        return { file, image, ms: performance.now() - start };
+        // The header and EXIF block are read beside the decode (cheap; a file without them is still indexed).
+        const [image, metadata] = await Promise.all([this.prepareImage(file.path, spec), readImageMetadata(file.path, root)]);
+        return { file, image, metadata, ms: performance.now() - start };
       } catch (error) {
         const skip: SkippedFile =
           error instanceof ImageSkipError
@@ -208,14 +230,14 @@ export class Indexer {
       }
     };
 
-    let batch: { file: ScannedFile; image: PreparedImage }[] = [];
+    let batch: { file: ScannedFile; image: PreparedImage; metadata: ImageMetadata | undefined }[] = [];
     const flushBatch = async () => {
       if (batch.length === 0) return;
       const inferenceStart = performance.now();
       const embeddings = await this.embedder.embedPixels(batch.map((entry) => entry.image.pixelValues));
       timings.inferenceMs += performance.now() - inferenceStart;
-      batch.forEach(({ file, image }, i) => {
-        pending.upsertIndexed.push({ ...file, width: image.width, height: image.height, embedding: embeddings[i]! });
+      batch.forEach(({ file, image, metadata }, i) => {
+        pending.upsertIndexed.push({ ...file, width: image.width, height: image.height, embedding: embeddings[i]!, ...(metadata ? { metadata } : {}) });
       });
       progress.embedded += batch.length;
       batch = [];

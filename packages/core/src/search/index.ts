@@ -1,4 +1,4 @@
-export { Searcher, InvalidSearchError, DEFAULT_MAX_QUERY_LENGTH, type LibraryReader, type SearchHit, type SearchResult, type SearchOptions, type SearcherSettings } from './searcher';
+export { Searcher, InvalidSearchError, DEFAULT_MAX_QUERY_LENGTH, selectIds, type LibraryReader, type SearchHit, type SearchResult, type SearchOptions, type SearcherSettings, type SearchSortOrder } from './searcher';
 export { composeQuery, weightedUnitSum, checkTerms, describeTerm, DEFAULT_MAX_TERMS, type QueryTerm, type QueryTermSource, type ComposedQuery, type TermResolver, type CompositeQueryLimits } from './compositeQuery';
 export {
   DuplicateFinder,
@@ -16,3 +16,4 @@ export {
 } from './duplicates';
 export { duplicatesToCsv, duplicatesToJson, csvField, CSV_HEADER, type DuplicateExport } from './duplicateExport';
 export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, DUPLICATE_NPROBE, duplicateNlist, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';
+export { parseFilterDate, normaliseFilter, matcherOf, dateOf, distanceKm, InvalidFilterError, type SearchFilter } from './filter';

@@ -1,5 +1,7 @@
 import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
+import type { FilterableImage } from '../store/metadataRows';
+import { dateOf, InvalidFilterError, matcherOf, normaliseFilter, type SearchFilter } from './filter';
 import { composeQuery, DEFAULT_MAX_TERMS, type QueryTerm } from './compositeQuery';
 import { InvalidSearchError } from './errors';
 
@@ -13,6 +15,8 @@ export interface SearchHit {
   score: number;
   width: number;
   height: number;
+  /** Date taken (EXIF), else the file's mtime, in ms since the epoch: present when sorting by date. */
+  date?: number;
 }
 
 export interface SearchResult {
@@ -30,12 +34,26 @@ export interface LibraryReader {
   search(query: Float32Array, k: number): { image: { id: number; path: string; width: number; height: number }; score: number }[];
   getByPath(path: string): { id: number; embedding: Float32Array } | undefined;
   getById(id: number): { id: number; embedding: Float32Array } | undefined;
+  /** The k best among the given ids (exact top-k of that subset, see ImageLibrary.searchAmong). */
+  searchAmong(query: Float32Array, k: number, ids: readonly number[]): { image: { id: number; path: string; width: number; height: number }; score: number }[];
+  /** Every indexed image with its metadata, ascending by id. */
+  filterableImages(): readonly FilterableImage[];
 }
+
+/** Result order: by score (best first, the default), or by date taken (else mtime), newest or oldest first. */
+export type SearchSortOrder = 'score' | 'takenNewest' | 'takenOldest';
 
 /** Optional narrowing of a search. */
 export interface SearchOptions {
   /** Leave out hits whose cosine similarity is below this, in [-1, 1]. The result may then hold fewer than k hits. */
   minScore?: number;
+  /** Only images that pass: the result is still the true top-k among them (see filter.ts). */
+  filter?: SearchFilter;
+  /**
+   * By date: the top-k by score re-ordered by date; with minScore, every image at or above it ordered by
+   * date (then the first k).
+   */
+  sort?: SearchSortOrder;
 }
 
 /** Longest text query accepted unless SearcherSettings.maxQueryLength says otherwise, in characters. */
@@ -168,24 +186,29 @@ export class Searcher {
   }
 
   private nearestExcluding(vector: Float32Array, excludedIds: readonly number[], k: number, options: SearchOptions): SearchHit[] {
-    const excluded = new Set(excludedIds);
-    return this.nearest(vector, k + excluded.size, options)
-      .filter((hit) => !excluded.has(hit.id))
-      .slice(0, k);
+    return this.nearest(vector, k, options, new Set(excludedIds));
   }
 
-  private nearest(vector: Float32Array, k: number, options: SearchOptions): SearchHit[] {
+  /** Top-k (among the filter's selection), minScore, then the sort order; `excluded` ids are never returned. */
+  private nearest(vector: Float32Array, k: number, options: SearchOptions, excluded: ReadonlySet<number> = new Set()): SearchHit[] {
     const minScore = options.minScore ?? -Infinity;
-    return this.library
-      .search(vector, k)
-      .filter(({ score }) => score >= minScore)
-      .map(({ image, score }) => ({
-        id: image.id,
-        path: image.path,
-        score,
-        width: image.width,
-        height: image.height,
-      }));
+    const sort = options.sort ?? 'score';
+    const images = options.filter || sort !== 'score' ? this.library.filterableImages() : undefined;
+    const allowed = options.filter && images ? selectIds(images, options.filter) : undefined;
+    // Sorting by date with a floor orders everything above the floor, not just the k best.
+    const everything = sort !== 'score' && options.minScore !== undefined;
+    const wanted = everything ? (allowed?.length ?? this.library.count()) : k + excluded.size;
+    const found = allowed ? this.library.searchAmong(vector, wanted, allowed) : this.library.search(vector, wanted);
+    const hits: SearchHit[] = found
+      .filter(({ image, score }) => score >= minScore && !excluded.has(image.id))
+      .map(({ image, score }) => ({ id: image.id, path: image.path, score, width: image.width, height: image.height }));
+    if (sort === 'score' || !images) return hits.slice(0, k);
+    const dated = hits.map((hit) => {
+      const image = byId(images, hit.id);
+      return image ? { ...hit, date: dateOf(image) } : hit;
+    });
+    const sign = sort === 'takenNewest' ? -1 : 1;
+    return dated.sort((a, b) => sign * ((a.date ?? 0) - (b.date ?? 0)) || b.score - a.score).slice(0, k);
   }
 
   private async timed(run: () => Promise<SearchHit[]>, minScore?: number): Promise<SearchResult> {
@@ -196,6 +219,17 @@ export class Searcher {
 
   private checkOptions(options: SearchOptions): void {
     const { minScore } = options;
+    if (options.filter) {
+      try {
+        options.filter = normaliseFilter(options.filter);
+      } catch (error) {
+        if (error instanceof InvalidFilterError) throw new InvalidSearchError(`Invalid filter: ${error.message}`);
+        throw error;
+      }
+    }
+    if (options.sort !== undefined && !['score', 'takenNewest', 'takenOldest'].includes(options.sort)) {
+      throw new InvalidSearchError(`sort must be score, takenNewest or takenOldest, got ${String(options.sort)}`);
+    }
     if (minScore !== undefined && !(Number.isFinite(minScore) && minScore >= -1 && minScore <= 1)) {
       throw new InvalidSearchError(`minScore must be a number from -1 to 1 (cosine similarity), got ${minScore}`);
     }
@@ -206,4 +240,26 @@ export class Searcher {
       throw new InvalidSearchError(`k must be a whole number from 1 to ${this.settings.maxResults} (got ${k})`);
     }
   }
+}
+
+/** Ids of the images that pass the filter, ascending (throws InvalidFilterError for a malformed filter). */
+export function selectIds(images: readonly FilterableImage[], filter: SearchFilter): number[] {
+  const matches = matcherOf(normaliseFilter(filter));
+  const ids: number[] = [];
+  for (const image of images) if (matches(image)) ids.push(image.id);
+  return ids;
+}
+
+/** Binary search in images ascending by id. */
+function byId(images: readonly FilterableImage[], id: number): FilterableImage | undefined {
+  let low = 0;
+  let high = images.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const at = images[mid]!.id;
+    if (at === id) return images[mid];
+    if (at < id) low = mid + 1;
+    else high = mid - 1;
+  }
+  return undefined;
 }

@@ -1,5 +1,7 @@
+import type { ImageMetadata } from '../metadata';
 import type { ModelIdentity } from './errors';
 import type { ModelStagingStore } from './modelStaging';
+import type { FilterableImage } from './metadataRows';
 import type { CatalogueImage, CatalogueSkippedFile, IndexedImageInput, KnownFileState, SkippedFileInput, StoredImage } from './types';
 
 /**
@@ -62,6 +64,12 @@ export interface Catalogue {
   claimReindex?(root: string): { release(): void };
   /** A model switch's vectors, built beside the library's (modelStaging.ts). */
   readonly staging: ModelStagingStore;
+  /** Every indexed row with what filters and date sorting need (metadata null where not read yet). */
+  filterableImages(): FilterableImage[];
+  /** Indexed rows whose metadata has not been read (embedded before catalogue migration 3, or without it). */
+  pathsWithoutMetadata(): string[];
+  /** Stores metadata read from the files (vectors untouched, no new generation); unknown paths are ignored. */
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[], now: number): void;
   /** Runs fn in one read transaction, so that everything it reads comes from the same committed state. */
   snapshot<T>(fn: () => T): T;
   close(): void;

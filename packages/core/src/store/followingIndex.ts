@@ -174,9 +174,14 @@ export class FollowingIndex {
     return true;
   }
 
-  /** The k best ids, best first (k clamped to the index size). */
-  search(query: Float32Array, k: number): VectorHit[] {
-    return this.state.vectors.search(query, k);
+  /** The k best ids, best first (k clamped to the index size); with `allowed`, among those ids only. */
+  search(query: Float32Array, k: number, allowed?: readonly number[]): VectorHit[] {
+    return this.state.vectors.search(query, k, allowed);
+  }
+
+  /** Whether search() is exact (a flat index) rather than approximate. */
+  get exact(): boolean {
+    return this.state.descriptor.kind === 'flat';
   }
 
   /** Writers: atomically writes image_index.faiss and its sidecar if the index moved since the last save. */

@@ -18,6 +18,9 @@ import { indexFilePaths } from './indexFile';
 import { resolveIndexSettings, type IndexSettings } from './indexPlan';
 import { WriterLock } from './lock';
 import { ModelSwitchedError, type CompletedSwitch, type StagedModel, type StagedVector, type StagingTarget } from './modelStaging';
+import type { FilterableImage } from './metadataRows';
+import type { VectorHit } from './vectorIndex';
+import type { ImageMetadata } from '../metadata';
 import { CATALOGUE_FILE_NAME, SqliteCatalogue } from './sqliteCatalogue';
 import type { CatalogueImage, ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
 import { normalisedQuery, validateChanges } from './validation';
@@ -42,6 +45,8 @@ export class ImageLibrary implements ImageStore {
    */
   private rows: Map<number, CatalogueImage> | undefined;
   private rowsNeedReload = false;
+  private filterable: { key: string; images: FilterableImage[] } | undefined;
+  private metadataWrites = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -206,7 +211,60 @@ export class ImageLibrary implements ImageStore {
   /** The k most similar indexed images, best first. k is clamped to count(); an empty library gives []. */
   search(query: Float32Array, k: number): ScoredImage[] {
     this.assertOpen();
-    const hits = this.index.search(normalisedQuery(query, this.dimension), k);
+    return this.withRows(this.index.search(normalisedQuery(query, this.dimension), k));
+  }
+
+  /**
+   * The k most similar among the given ids (a filter's selection), best first: the true top-k of that subset
+   * when the index is exact, or when the subset is small enough to scan its stored vectors exactly
+   * (EXACT_SUBSET_MAX); otherwise the approximate index searched with a FAISS ID selector.
+   */
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options: { exactSubsetMax?: number } = {}): ScoredImage[] {
+    this.assertOpen();
+    if (ids.length === 0 || k < 1) return [];
+    const unit = normalisedQuery(query, this.dimension);
+    const scan = !this.index.exact && ids.length <= (options.exactSubsetMax ?? EXACT_SUBSET_MAX);
+    const hits = scan ? this.scanExactly(unit, k, ids) : this.index.search(unit, k, ids);
+    return this.withRows(hits);
+  }
+
+  /**
+   * Every indexed image with what filters and date sorting need, cached until the catalogue changes (a commit,
+   * a reindex's end, or metadata recorded by this process).
+   */
+  filterableImages(): readonly FilterableImage[] {
+    this.assertOpen();
+    const meta = this.catalogue.readMeta();
+    const key = `${meta?.generation ?? 0}:${meta?.lastReindexAt ?? 0}:${this.metadataWrites}`;
+    if (this.filterable?.key !== key) this.filterable = { key, images: this.catalogue.filterableImages() };
+    return this.filterable.images;
+  }
+
+  /** Indexed files whose metadata has not been read yet (embedded before it was recorded). */
+  pathsWithoutMetadata(): string[] {
+    this.assertOpen();
+    return this.catalogue.pathsWithoutMetadata();
+  }
+
+  /** Stores metadata read from files without re-embedding them (writers). */
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[]): void {
+    this.assertWritable('record metadata');
+    this.catalogue.recordMetadata(entries, Date.now());
+    this.metadataWrites++;
+  }
+
+  private scanExactly(unit: Float32Array, k: number, ids: readonly number[]): VectorHit[] {
+    const { ids: found, vectors } = this.catalogue.embeddingsByIds(ids, this.dimension);
+    const d = this.dimension;
+    const scored = found.map((id, row) => {
+      let score = 0;
+      for (let j = 0, offset = row * d; j < d; j++) score += unit[j]! * vectors[offset + j]!;
+      return { id, score };
+    });
+    return scored.sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
+  }
+
+  private withRows(hits: readonly VectorHit[]): ScoredImage[] {
     if (hits.length === 0) return [];
     const ids = hits.map((hit) => hit.id);
     const images = this.rows ?? this.catalogue.getImagesByIds(ids);
@@ -439,6 +497,8 @@ export class ImageLibrary implements ImageStore {
 
 /** Rows read per query when loading the row cache. */
 const ROW_CHUNK = 100_000;
+/** A filter selecting at most this many images is searched by an exact scan of their stored vectors (approximate indexes). */
+export const EXACT_SUBSET_MAX = 4096;
 
 function modelOf(options: OpenLibraryOptions): ModelIdentity {
   const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension, precision: options.precision ?? DEFAULT_PRECISION };

@@ -4,6 +4,8 @@ import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, Committe
 import { decodeRowEmbedding, IMAGE_COLUMNS, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
 import { CatalogueError, DEFAULT_PRECISION, ReindexClaimLostError, ReindexRunningError, type ModelIdentity } from './errors';
+import { FILTERABLE_COLUMNS, toFilterableImage, type FilterableImage, type FilterableRow } from './metadataRows';
+import type { ImageMetadata } from '../metadata';
 import { pgMigrate, pgRefuseNewerSchema, pgSchemaVersion, PG_LATEST_SCHEMA_VERSION } from './postgresMigrations';
 import { PostgresModelStaging } from './postgresStaging';
 import { redactUrl, SyncPostgres } from './syncPostgres';
@@ -230,6 +232,8 @@ export class PostgresCatalogue implements Catalogue {
         appendedIds,
         indexed.map((image) => encodeEmbedding(image.embedding)),
       ]);
+      // Re-embedded files lose the metadata of their old content (a later reindex reads it when absent here).
+      this.writeMetadata('id', appendedIds, indexed.map((image) => image.metadata ?? null), now);
 
       const skipped = changes.upsertSkipped;
       pg.query(
@@ -298,6 +302,46 @@ export class PostgresCatalogue implements Catalogue {
         }
       },
     };
+  }
+
+  filterableImages(): FilterableImage[] {
+    return this.pg.query<FilterableRow>(`SELECT ${FILTERABLE_COLUMNS} FROM sis.images WHERE ${INDEXED} ORDER BY id`).rows.map(toFilterableImage);
+  }
+
+  pathsWithoutMetadata(): string[] {
+    return this.pg
+      .query<{ path: string }>(`SELECT path FROM sis.images WHERE ${INDEXED} AND metadata_read_at IS NULL ORDER BY path COLLATE "C"`)
+      .rows.map((row) => row.path);
+  }
+
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[], now: number): void {
+    if (entries.length === 0) return;
+    this.writeMetadata('path', entries.map((entry) => entry.path), entries.map((entry) => entry.metadata), now);
+  }
+
+  /** One set-based UPDATE of the metadata columns of indexed rows, keyed by id or path; null clears a row's. */
+  private writeMetadata(key: 'id' | 'path', keys: readonly (number | string)[], metadata: readonly (ImageMetadata | null)[], now: number): void {
+    if (keys.length === 0) return;
+    const column = <T>(pick: (m: ImageMetadata) => T) => metadata.map((m) => (m ? pick(m) : null));
+    this.pg.query(
+      `UPDATE sis.images AS images SET folder = t.folder, file_type = t.file_type, orientation = t.orientation, taken_at = t.taken_at,
+         camera_make = t.camera_make, camera_model = t.camera_model, latitude = t.latitude, longitude = t.longitude, metadata_read_at = t.read_at
+       FROM unnest($1::${key === 'id' ? 'bigint' : 'text'}[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::float8[], $9::float8[], $10::bigint[])
+         AS t (key, folder, file_type, orientation, taken_at, camera_make, camera_model, latitude, longitude, read_at)
+       WHERE images.${key} = t.key AND ${INDEXED}`,
+      [
+        keys,
+        column((m) => m.folder),
+        column((m) => m.fileType),
+        column((m) => m.orientation),
+        column((m) => m.takenAt),
+        column((m) => m.cameraMake),
+        column((m) => m.cameraModel),
+        column((m) => m.latitude),
+        column((m) => m.longitude),
+        metadata.map((m) => (m ? now : null)),
+      ],
+    );
   }
 
   /** Inside a commit: every claim this process holds is still held by this session, or is taken again now. */

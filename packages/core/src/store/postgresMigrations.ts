@@ -1,4 +1,5 @@
 import { CatalogueError } from './errors';
+import { IMAGE_METADATA_COLUMNS } from './metadataRows';
 import type { SyncPostgres } from './syncPostgres';
 
 /**
@@ -69,6 +70,11 @@ const MIGRATIONS: readonly Migration[] = [
         started_at BIGINT NOT NULL
       );
     `,
+  },
+  {
+    version: 3,
+    name: 'image metadata for filters (folder, type, orientation, EXIF date taken, camera, GPS)',
+    sql: IMAGE_METADATA_COLUMNS.map((column) => `ALTER TABLE sis.images ADD COLUMN ${column.replace('REAL', 'DOUBLE PRECISION').replace('INTEGER', 'BIGINT')};`).join('\n'),
   },
   {
     version: 4,

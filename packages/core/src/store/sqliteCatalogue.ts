@@ -4,6 +4,8 @@ import type { Catalogue, CatalogueChanges, CatalogueMeta, ChangesSince, Committe
 import { decodeRowEmbedding, IMAGE_COLUMNS, IMAGE_COLUMNS_WITHOUT_IDENTITY, INDEXED, toCatalogueImage, toEmbeddingRows, toCatalogueMeta, toSkippedFile, toFileState, SKIPPED_COLUMNS, type EmbeddingRow, type FileStateRow, type ImageRow, type MetaRow, type SkippedRow } from './catalogueRows';
 import { encodeEmbedding } from './embeddingCodec';
 import { CatalogueError, DEFAULT_PRECISION, type ModelIdentity } from './errors';
+import { FILTERABLE_COLUMNS, METADATA_COLUMN_NAMES, metadataValues, toFilterableImage, type FilterableImage, type FilterableRow } from './metadataRows';
+import type { ImageMetadata } from '../metadata';
 import { LATEST_SCHEMA_VERSION, migrate, refuseNewerSchema, schemaVersionOf } from './sqliteMigrations';
 import { SqliteModelStaging } from './sqliteStaging';
 import type { CatalogueImage, KnownFileState, CatalogueSkippedFile, StoredImage } from './types';
@@ -264,9 +266,15 @@ export class SqliteCatalogue implements Catalogue {
            RETURNING id`,
         );
         const insertEmbedding = this.db.prepare<[number, Buffer], unknown>('INSERT INTO embeddings (image_id, vector) VALUES (?, ?)');
+        // Re-embedded files lose the metadata of their old content (a later reindex reads it when absent here).
+        const setMetadata = this.db.prepare<(string | number | null)[], unknown>(
+          `UPDATE images SET ${METADATA_COLUMN_NAMES.map((name) => `${name} = ?`).join(', ')} WHERE id = ?`,
+        );
+        const noMetadata = METADATA_COLUMN_NAMES.map(() => null);
         const appendedIds = changes.upsertIndexed.map((image) => {
           const row = upsertIndexed.get(image.path, image.size, image.mtimeMs, image.width, image.height, now, image.device ?? null, image.inode ?? null);
           if (!row) throw new CatalogueError(`Upserting ${image.path} returned no row id.`);
+          setMetadata.run(...(image.metadata ? metadataValues(image.metadata, now) : noMetadata), row.id);
           insertEmbedding.run(row.id, encodeEmbedding(image.embedding));
           return row.id;
         });
@@ -304,6 +312,28 @@ export class SqliteCatalogue implements Catalogue {
     if (files.length === 0) return;
     const update = this.db.prepare<[string, string, string], unknown>('UPDATE images SET device = ?, inode = ? WHERE path = ?');
     this.db.transaction(() => files.forEach((file) => update.run(file.device, file.inode, file.path))).immediate();
+  }
+
+  filterableImages(): FilterableImage[] {
+    // A reader of a catalogue not yet migrated to schema 3 has no metadata columns: nothing is filterable yet.
+    const columns = schemaVersionOf(this.db) >= 3 ? FILTERABLE_COLUMNS : `id, mtime_ms, width, height, ${METADATA_COLUMN_NAMES.map((name) => `NULL AS ${name}`).join(', ')}`;
+    return this.db.prepare<[], FilterableRow>(`SELECT ${columns} FROM images WHERE ${INDEXED} ORDER BY id`).all().map(toFilterableImage);
+  }
+
+  pathsWithoutMetadata(): string[] {
+    if (schemaVersionOf(this.db) < 3) return this.db.prepare<[], { path: string }>(`SELECT path FROM images WHERE ${INDEXED} ORDER BY path`).all().map((row) => row.path);
+    return this.db
+      .prepare<[], { path: string }>(`SELECT path FROM images WHERE ${INDEXED} AND metadata_read_at IS NULL ORDER BY path`)
+      .all()
+      .map((row) => row.path);
+  }
+
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[], now: number): void {
+    if (entries.length === 0) return;
+    const update = this.db.prepare<(string | number | null)[], unknown>(
+      `UPDATE images SET ${METADATA_COLUMN_NAMES.map((name) => `${name} = ?`).join(', ')} WHERE path = ? AND ${INDEXED}`,
+    );
+    this.db.transaction(() => entries.forEach((entry) => update.run(...metadataValues(entry.metadata, now), entry.path))).immediate();
   }
 
   recordReindex(at: number): void {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { CatalogueError } from './errors';
+import { IMAGE_METADATA_COLUMNS } from './metadataRows';
 
 /**
  * The SQLite catalogue's schema, as numbered migrations. A new catalogue runs them all in order, an older one
@@ -103,6 +104,11 @@ const MIGRATIONS: readonly Migration[] = [
       const metaColumns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('meta')").all();
       if (!metaColumns.some((column) => column.name === 'precision')) db.exec("ALTER TABLE meta ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32'");
     },
+  },
+  {
+    version: 3,
+    name: 'image metadata for filters (folder, type, orientation, EXIF date taken, camera, GPS)',
+    up: (db) => db.exec(IMAGE_METADATA_COLUMNS.map((column) => `ALTER TABLE images ADD COLUMN ${column};`).join('\n')),
   },
   {
     version: 4,

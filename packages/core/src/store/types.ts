@@ -1,7 +1,9 @@
 /** The store's public data shapes. */
 
+import type { ImageMetadata } from '../metadata';
 import type { IndexKind, IndexSettings } from './indexPlan';
 import type { ModelSwitchWriter, StagedModel } from './modelStaging';
+import type { FilterableImage } from './metadataRows';
 
 export type FileStatus = 'indexed' | 'skipped';
 
@@ -49,6 +51,8 @@ export interface IndexedImageInput {
   embedding: Float32Array;
   device?: string;
   inode?: string;
+  /** Read from the file at index time (catalogue migration 3); absent: read by a later reindex. */
+  metadata?: ImageMetadata;
 }
 
 export interface SkippedFileInput {
@@ -183,6 +187,14 @@ export interface ImageStore extends ModelSwitchWriter {
   embeddingChunk(afterId: number, limit: number): { ids: number[]; vectors: Float32Array };
   /** Indexed rows by id (ids no longer indexed are absent). */
   imagesByIds(ids: readonly number[]): Map<number, CatalogueImage>;
+  /** The k best among the given ids: the true top-k of that subset (exact scan or FAISS ID selector). */
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options?: { exactSubsetMax?: number }): ScoredImage[];
+  /** Every indexed image with its metadata (null where not read yet), ascending by id; cached until the catalogue changes. */
+  filterableImages(): readonly FilterableImage[];
+  /** Indexed files whose metadata has not been read yet. */
+  pathsWithoutMetadata(): string[];
+  /** Stores metadata read from files, vectors untouched (writers). */
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[]): void;
   getByPath(filePath: string): StoredImage | undefined;
   getById(id: number): StoredImage | undefined;
   /** An indexed image's row without its vector: a replica answers from its own copy of the rows (no round trip). */

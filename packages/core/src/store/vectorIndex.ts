@@ -158,12 +158,16 @@ export class VectorIndex {
     return applied;
   }
 
-  /** The k best ids, best first. An empty index or k < 1 gives []; k is clamped to the index size. */
-  search(query: Float32Array, k: number): VectorHit[] {
+  /**
+   * The k best ids, best first. An empty index or k < 1 gives []; k is clamped to the index size. With
+   * `allowed`, only those ids are candidates (FAISS ID selector: exact among them for flat indexes, the
+   * usual nprobe lists for IVF); ids not in the index are ignored.
+   */
+  search(query: Float32Array, k: number, allowed?: readonly number[]): VectorHit[] {
     if (query.length !== this.dimension) {
       throw new StoreError(`Query has dimension ${query.length}, the index ${this.dimension}.`);
     }
-    const { ids, scores } = this.searchBatch(query, k);
+    const { ids, scores } = allowed ? this.searchAllowed(query, k, allowed) : this.searchBatch(query, k);
     const hits: VectorHit[] = [];
     ids.forEach((id, i) => {
       if (id >= 0n) hits.push({ id: Number(id), score: scores[i] ?? Number.NaN });
@@ -181,6 +185,13 @@ export class VectorIndex {
     if (!(limit >= 1) || queries.length === 0) return { k: 0, ids: new BigInt64Array(0), scores: new Float32Array(0) };
     const { labels, distances } = this.index.search(queries, limit);
     return { k: limit, ids: labels, scores: distances };
+  }
+
+  private searchAllowed(query: Float32Array, k: number, allowed: readonly number[]): { ids: BigInt64Array; scores: Float32Array } {
+    const limit = Math.min(Math.floor(k), this.size, allowed.length);
+    if (!(limit >= 1)) return { ids: new BigInt64Array(0), scores: new Float32Array(0) };
+    const { labels, distances } = this.index.search(query, limit, BigInt64Array.from(allowed, (id) => BigInt(id)));
+    return { ids: labels, scores: distances };
   }
 
   /** Writes the index to filePath (creating or truncating it). */

@@ -192,6 +192,36 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
       expect(() => store.open(true).initialise(MODEL)).toThrow(/newer version/);
     });
 
+    test('image metadata (migration 3): stored with a batch, recorded later without a new generation, cleared when re-embedded', () => {
+      const store = setUp();
+      const catalogue = store.open(true);
+      catalogue.initialise(MODEL);
+      const random = seededRandom(9);
+      const metadata = {
+        folder: 'trips/rome', fileType: 'jpeg', orientation: 'portrait' as const, takenAt: Date.UTC(2021, 6, 14, 18, 30, 5),
+        cameraMake: 'Canon', cameraModel: 'EOS 5D', latitude: 41.9, longitude: 12.5,
+      };
+      const [withMeta, without] = [makeImage('/photos', D, random), makeImage('/photos', D, random)];
+      const { appendedIds, generation } = catalogue.apply({ ...none, upsertIndexed: [{ ...withMeta!, metadata }, without!] }, 100);
+      expect(catalogue.filterableImages()).toEqual([
+        { id: appendedIds[0], mtimeMs: withMeta!.mtimeMs, width: withMeta!.width, height: withMeta!.height, metadata },
+        { id: appendedIds[1], mtimeMs: without!.mtimeMs, width: without!.width, height: without!.height, metadata: null },
+      ]);
+      expect(catalogue.pathsWithoutMetadata()).toEqual([without!.path]);
+
+      const later = { ...metadata, folder: '', fileType: 'png', orientation: 'square' as const, takenAt: null, cameraMake: null, cameraModel: null, latitude: null, longitude: null };
+      catalogue.recordMetadata([{ path: without!.path, metadata: later }, { path: '/photos/unknown.jpg', metadata: later }], 200);
+      expect(catalogue.readMeta()?.generation).toBe(generation);
+      expect(catalogue.pathsWithoutMetadata()).toEqual([]);
+      expect(store.open(false).filterableImages().map((image) => image.metadata)).toEqual([metadata, later]);
+
+      // New content: the old metadata no longer describes it.
+      catalogue.apply({ ...none, upsertIndexed: [{ ...makeImage('/photos', D, random), path: withMeta!.path }] }, 300);
+      expect(catalogue.pathsWithoutMetadata()).toEqual([withMeta!.path]);
+      catalogue.apply({ ...none, removePaths: [without!.path] }, 400);
+      expect(catalogue.filterableImages().map((image) => image.id)).toEqual([appendedIds[0]]);
+    });
+
     test('ImageLibrary over it: random rounds stay exact against brute force, for the writer and for a library following it by the log', () => {
       const store = setUp();
       const dataDir = makeTempDir();

@@ -64,7 +64,7 @@ describe('catalogue schema migrations (SQLite)', () => {
     writer.close();
 
     expect(columnsOf(dataDir, 'images')).not.toContain('position');
-    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 4]);
+    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3, 4]);
     expect(query<{ schema_version: number; log_starts_at: number }>(dataDir, 'SELECT schema_version, log_starts_at FROM meta')).toEqual([
       { schema_version: SQLITE_SCHEMA_VERSION, log_starts_at: 2 },
     ]);
@@ -77,7 +77,7 @@ describe('catalogue schema migrations (SQLite)', () => {
   test('a new catalogue runs every migration and records them', () => {
     const dataDir = makeTempDir();
     openLibrary(dataDir, D, true, MODEL).close();
-    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 4]);
+    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3, 4]);
     expect(columnsOf(dataDir, 'images')).not.toContain('position');
   });
 
@@ -91,6 +91,6 @@ describe('catalogue schema migrations (SQLite)', () => {
     expect(() => openLibrary(dataDir, D, false, MODEL)).toThrow(CatalogueError);
     expect(() => openLibrary(dataDir, D, true, MODEL)).toThrow(message);
     expect(fs.existsSync(path.join(dataDir, LOCK_FILE_NAME))).toBe(false);
-    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 4, 99]);
+    expect(query<{ version: number }>(dataDir, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version)).toEqual([1, 2, 3, 4, 99]);
   });
 });

@@ -1,4 +1,5 @@
 import { ArgsType, Field, Float, ID, Int } from 'type-graphql';
+import { SearchFilterInput, SearchSort } from './searchFilter';
 import { SearchTermInput } from './searchTerms';
 
 export const DEFAULT_K = 12;
@@ -12,6 +13,8 @@ const minScoreField = () =>
       'Leave out hits with a lower cosine similarity (-1 to 1); there may then be fewer than k. A text search without it gets the ' +
       "model's default (its `sis models` entry; none for a model without one): give -1 for every hit. SearchResult.minScore says what applied.",
   });
+const filterField = () => Field(() => SearchFilterInput, { nullable: true, description: 'Only images that pass (the true top-k among them).' });
+const sortField = () => Field(() => SearchSort, { nullable: true, defaultValue: SearchSort.SCORE, description: 'Order of the hits (default: by score).' });
 
 @ArgsType()
 export class SearchArgs {
@@ -29,6 +32,12 @@ export class SearchArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
 
 @ArgsType()
@@ -41,6 +50,12 @@ export class SimilarArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }
 
 @ArgsType()
@@ -53,4 +68,10 @@ export class SearchByImageArgs {
 
   @minScoreField()
   minScore!: number | null;
+
+  @filterField()
+  filter!: SearchFilterInput | null;
+
+  @sortField()
+  sort!: SearchSort | null;
 }

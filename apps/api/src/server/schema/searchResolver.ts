@@ -5,6 +5,7 @@ import { UserInputError } from '../errors';
 import { decodeBase64Upload } from '../upload';
 import { parseImageId, presentImage, presentSearchResult, requireImageId } from './present';
 import { DEFAULT_K, SearchArgs, SearchByImageArgs, SimilarArgs } from './searchArgs';
+import { searchOptionsOf } from './searchFilter';
 import { admitUploads, toQueryTerms, type SearchTermInput } from './searchTerms';
 import { Image, SearchResult } from './types';
 
@@ -15,8 +16,8 @@ export class SearchResolver {
     description:
       'Text-to-image search: indexed images that best match a description, best first. With terms, a composite query: the renormalised weighted sum of texts and images (see SearchTermInput); images used as terms are left out of the hits.',
   })
-  async search(@Args(() => SearchArgs) { query, terms, k, minScore }: SearchArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
-    const options = { minScore: minScore ?? undefined };
+  async search(@Args(() => SearchArgs) { query, terms, k, minScore, filter, sort }: SearchArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+    const options = searchOptionsOf({ minScore, filter, sort });
     if (terms === null || terms === undefined) {
       if (query === null || query === undefined) throw new UserInputError('search needs query (a text), terms (texts and images with weights), or both.');
       return presentSearchResult(await ctx.engine.searcher.searchText(query, k ?? DEFAULT_K, options), ctx);
@@ -25,22 +26,22 @@ export class SearchResolver {
   }
 
   @Query(() => SearchResult, { description: '"More like this": indexed images similar to an indexed image, the image itself excluded.' })
-  async similar(@Args(() => SimilarArgs) { imageId, k, minScore }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
-    const result = await ctx.engine.searcher.similarToId(requireImageId(imageId, 'imageId'), k ?? DEFAULT_K, { minScore: minScore ?? undefined });
+  async similar(@Args(() => SimilarArgs) { imageId, k, minScore, filter, sort }: SimilarArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+    const result = await ctx.engine.searcher.similarToId(requireImageId(imageId, 'imageId'), k ?? DEFAULT_K, searchOptionsOf({ minScore, filter, sort }));
     return presentSearchResult(result, ctx);
   }
 
   @Query(() => SearchResult, {
     description: 'Indexed images similar to an image the client sends in the request (it need not be indexed, nor be on the server).',
   })
-  async searchByImage(@Args(() => SearchByImageArgs) { imageBase64, k, minScore }: SearchByImageArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
+  async searchByImage(@Args(() => SearchByImageArgs) { imageBase64, k, minScore, filter, sort }: SearchByImageArgs, @Ctx() ctx: ApiContext): Promise<SearchResult> {
     const bytes = decodeBase64Upload(imageBase64, ctx.limits.maxUploadBytes);
     // The header says how much memory decoding will take: admitted (or refused as busy) before any pixel is decoded.
     // An unreadable header is left to the decoder, which says why; too many pixels is the decoder's refusal too.
     const header = await readImageHeader(bytes);
     const release = header && header.width * header.height <= ctx.limits.maxPixels ? ctx.uploads.acquire(header) : () => undefined;
     try {
-      const result = await ctx.engine.searcher.searchImage(bytes, k ?? DEFAULT_K, { minScore: minScore ?? undefined });
+      const result = await ctx.engine.searcher.searchImage(bytes, k ?? DEFAULT_K, searchOptionsOf({ minScore, filter, sort }));
       return presentSearchResult(result, ctx);
     } catch (error) {
       if (error instanceof ImageSkipError) {
