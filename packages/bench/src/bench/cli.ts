@@ -17,6 +17,7 @@ import { formatBenchReport } from './report';
 import { saveAndCompare } from '../output';
 import { ALL_SECTIONS, runBench, type Section } from './run';
 import { scaleMain } from '../scale/cli';
+import { queueMain } from '../queue/cli';
 
 interface CliOptions {
   folder?: string;
@@ -81,10 +82,12 @@ const program = new Command()
   .option('--no-progress', 'no progress output on stderr')
   .option('--quick', 'smoke run in well under a minute: tiny model, 20 images, 2 runs, one index of 1000 vectors')
   .option('--scale', 'run the scale benchmark instead: 1M vectors, exact vs the automatic index (options: pnpm bench:scale --help)')
+  .option('--scale-out', 'run the embedding-workers benchmark instead: embedded vs 1/2/3 queue workers, coordination cost (options: pnpm bench:queue --help)')
   .exitOverride();
 
 async function main(): Promise<void> {
   if (process.argv.includes('--scale')) return scaleMain(process.argv);
+  if (process.argv.includes('--scale-out')) return queueMain(process.argv);
   try {
     program.parse(withoutLeadingSeparator(process.argv));
   } catch (error) {
