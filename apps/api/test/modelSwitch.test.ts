@@ -48,10 +48,18 @@ describe('sis reindex --model', () => {
     const search = await runCli(['search', 'a dog in the snow', '--json', '-k', '3'], siglipEnv);
     expect(search.code).toBe(0);
     expect(JSON.parse(search.stdout)).toHaveLength(3);
-    // The old model is refused now, saying how to go on.
+    // Without SIS_MODEL, search and stats open the library with the model it records now: the same answers.
+    const unsetEnv = { SIS_DATA_DIR: clipEnv.SIS_DATA_DIR, SIS_OFFLINE: '1', INIT_CWD: work };
+    expect(JSON.parse((await runCli(['stats'], unsetEnv)).stdout)).toMatchObject({ modelName: linked, dimension: 64, indexedImages: 6 });
+    const plain = await runCli(['search', 'a dog in the snow', '--json', '-k', '3'], unsetEnv);
+    expect(plain.stderr).toBe('');
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.stdout)).toEqual(JSON.parse(search.stdout));
+    // An explicitly set old model is refused now, saying how to go on.
     const old = await runCli(['search', 'a dog'], clipEnv);
     expect(old.code).toBe(1);
-    expect(old.stderr).toContain(`SIS_MODEL="${linked}"`);
+    expect(old.stderr).toContain(`SIS_MODEL="${linked}" (or leave it unset)`);
+    expect(old.stderr).toContain(`sis reindex --model ${tinyModelDir} <folder>`);
     // Switching back starts from the recorded model even though SIS_MODEL names the target already.
     const back = await runCli(['reindex', 'photos', '--model', tinyModelDir], clipEnv);
     expect(back.code).toBe(0);

@@ -7,7 +7,7 @@ import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type
 import { runModelSwitch, type ModelSwitchSummary } from './modelSwitch';
 import { DuplicateFinder, Searcher } from './search';
 import { countExifFields } from './image';
-import { ChangeFollower, ImageLibrary, PostgresCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
+import { CATALOGUE_FILE_NAME, ChangeFollower, ImageLibrary, PostgresCatalogue, SqliteCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
 /** The engine wired together for one catalogue and one model: what the apps talk to. */
 export interface Engine {
@@ -39,7 +39,8 @@ export interface OpenEngineOptions {
   onFollowError?: (error: unknown) => void;
 }
 
-export async function openEngine(config: AppConfig, options: OpenEngineOptions): Promise<Engine> {
+export async function openEngine(configured: AppConfig, options: OpenEngineOptions): Promise<Engine> {
+  const config = withLibraryModel(configured);
   // Switchable: a completed model switch replaces the model under the searcher and the indexer.
   const embedder = new SwitchableEmbedder(await ClipEmbedder.load(config));
   const library = openStore(config, {
@@ -104,6 +105,30 @@ export async function openEngine(config: AppConfig, options: OpenEngineOptions):
   };
   const duplicates = new DuplicateFinder(library, countExifFields);
   return { config, embedder, library, searcher, indexer, duplicates, switchModel, close };
+}
+
+/**
+ * With SIS_MODEL not set (the default model), an existing library opens with the model it records (the name
+ * `reindex --model` recorded: a hub id or an absolute folder), so a switch needs no change of settings; a new,
+ * empty library gets the default. A library that cannot be read here is left for openStore to report.
+ */
+export function withLibraryModel(config: AppConfig): AppConfig {
+  if (config.modelDefaulted !== true) return config;
+  let recorded: string | undefined;
+  try {
+    const catalogue =
+      config.catalogueUrl === ''
+        ? SqliteCatalogue.openForReading(path.join(config.dataDir, CATALOGUE_FILE_NAME))
+        : PostgresCatalogue.connect(config.catalogueUrl, { writable: false });
+    try {
+      recorded = catalogue?.readMeta()?.modelName;
+    } finally {
+      catalogue?.close();
+    }
+  } catch {
+    return config;
+  }
+  return recorded === undefined ? config : { ...config, model: recorded };
 }
 
 /**

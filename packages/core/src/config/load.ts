@@ -91,5 +91,6 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     imageDir: path.resolve(cwd, data.imageDir),
     allowedRoots: data.allowedRoots.map((root) => path.resolve(cwd, root)),
     webDir: data.webDir === '' ? '' : path.resolve(cwd, data.webDir),
+    ...(source.model === undefined && { modelDefaulted: true }),
   };
 }

@@ -172,8 +172,14 @@ export const configSchema = z.object({
   queueBatchImages: positiveInt(10_000),
 });
 
-export type AppConfig = z.infer<typeof configSchema>;
-export type ConfigKey = keyof AppConfig;
+export type AppConfig = z.infer<typeof configSchema> & {
+  /**
+   * True when `model` is the default because neither SIS_MODEL nor the config file set it (loadConfig): the engine
+   * then opens an existing library with the model it records (after `sis reindex --model`). Absent: set explicitly.
+   */
+  modelDefaulted?: boolean;
+};
+export type ConfigKey = keyof z.infer<typeof configSchema>;
 
 export const defaultConfig: AppConfig = {
   dataDir: './data',

@@ -31,7 +31,7 @@ export class ModelMismatchError extends StoreError {
     super(
       `The index in ${dataDir} was built with model "${recorded.modelName}" (dimension ${recorded.dimension}), ` +
         `but model "${requested.modelName}" (dimension ${requested.dimension}) is configured. ` +
-        `Embeddings from different models cannot be compared: set SIS_MODEL="${recorded.modelName}" to use this library, ` +
+        `Embeddings from different models cannot be compared: set SIS_MODEL="${recorded.modelName}" (or leave it unset) to use this library, ` +
         `switch it to "${requested.modelName}" with \`sis reindex --model ${requested.modelName} <folder>\` (search keeps working meanwhile), ` +
         `or use another data directory for "${requested.modelName}".`,
     );

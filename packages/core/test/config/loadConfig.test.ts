@@ -46,6 +46,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ cwd, env: { SIS_MODEL: 'openai/clip-vit-base-patch16' } }).model).toBe('openai/clip-vit-base-patch16');
   });
 
+  it('marks the model as defaulted only when neither SIS_MODEL nor the config file sets it', () => {
+    expect(loadConfig({ cwd, env: {} }).modelDefaulted).toBe(true);
+    expect(loadConfig({ cwd, env: { SIS_MODEL: defaultConfig.model } }).modelDefaulted).toBeUndefined();
+    fs.writeFileSync(path.join(cwd, 'sis.config.json'), JSON.stringify({ model: defaultConfig.model }));
+    expect(loadConfig({ cwd, env: {} }).modelDefaulted).toBeUndefined();
+  });
+
   it.each([
     [{ SIS_DEVICE: 'gpu' }, /SIS_DEVICE must be one of auto, cpu, cuda \(got "gpu"\)/],
     [{ SIS_OFFLINE: 'maybe' }, /SIS_OFFLINE must be 1\/0/],
