@@ -12,7 +12,7 @@ import { runCli } from '../helpers/cli';
  * that crashes or OOM-kills it would): BullMQ's stalled check hands it on MAX_STALLED_COUNT times, then fails it
  * ("job stalled more than allowable limit"). The run must count it as failed, finish, and show it in
  * `sis status`; the other batches are embedded exactly once. Real Redis, PostgreSQL and worker processes
- * (core's startWorker with a fake model and reader, so that the crash is certain and the test takes seconds).
+ * (core's startWorker with a fake model and reader, so that the crash is certain and the test takes about 20 s).
  */
 describe('a batch that keeps killing its worker (real Redis + PostgreSQL)', () => {
   let redis: TestRedis;
@@ -33,7 +33,7 @@ describe('a batch that keeps killing its worker (real Redis + PostgreSQL)', () =
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  // A worker process: core's startWorker, 1 s locks, a fake 2-d model; reading poison.jpg kills the process.
+  // A worker process: core's startWorker, 2 s locks (renewed each second: a loaded CI machine does not lose them), a fake 2-d model; reading poison.jpg kills the process.
   const workerScript = `
     const { defaultConfig, startWorker } = require('@sis/core');
     const [dataDir, catalogueUrl, queueUrl, id] = process.argv.slice(1);
@@ -47,15 +47,21 @@ describe('a batch that keeps killing its worker (real Redis + PostgreSQL)', () =
       return Promise.resolve({ pixelValues: Float32Array.from([1]), width: 1, height: 1 });
     };
     startWorker({ ...defaultConfig, dataDir, catalogueUrl, queueUrl }, {
-      embedder, read, id, lockMs: 1000, heartbeatMs: 500,
+      embedder, read, id, lockMs: 2000, heartbeatMs: 500,
       onBatch: (batch) => process.stdout.write('batch ' + batch.jobId + '\\n'),
     }).then(() => process.stderr.write('taking batches\\n'));
   `;
   const batchLines: string[] = [];
   let spawned = 0;
 
-  /** Keeps `count` workers running: each one that dies is replaced (at most 20 processes in all). */
-  function keepWorkers(count: number, args: string[]): void {
+  /**
+   * Keeps `count` workers running: each one that dies is replaced (at most 20 processes in all). Resolves when the
+   * first `count` are taking batches (the first one has created the catalogue that `sis reindex` diffs against).
+   */
+  function keepWorkers(count: number, args: string[]): Promise<void> {
+    let ready = 0;
+    let resolveReady: () => void;
+    const allReady = new Promise<void>((resolve) => (resolveReady = resolve));
     const spawnOne = () => {
       if (stopping || spawned >= 20) return;
       const id = `w${spawned++}`;
@@ -68,13 +74,16 @@ describe('a batch that keeps killing its worker (real Redis + PostgreSQL)', () =
         out = lines.pop()!;
         batchLines.push(...lines);
       });
-      child.stderr!.resume();
+      child.stderr!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('taking batches') && ++ready === count) resolveReady();
+      });
       child.once('exit', () => {
         workers.delete(child);
         spawnOne();
       });
     };
     for (let i = 0; i < count; i++) spawnOne();
+    return allReady;
   }
 
   test('handed on past the stall limit, then failed with the stall reason; the run finishes; the rest embedded once', async () => {
@@ -84,11 +93,11 @@ describe('a batch that keeps killing its worker (real Redis + PostgreSQL)', () =
     fs.writeFileSync(path.join(folder, 'poison.jpg'), 'x');
     const catalogueUrl = postgres.createDatabase('stalled');
     const env = { SIS_DATA_DIR: path.join(work, 'data'), SIS_CATALOGUE_URL: catalogueUrl, SIS_QUEUE_URL: redis.url, SIS_QUEUE_BATCH_IMAGES: '5', SIS_OFFLINE: '1' };
-    keepWorkers(2, [path.join(work, 'worker-data'), catalogueUrl, redis.url]);
+    await keepWorkers(2, [path.join(work, 'worker-data'), catalogueUrl, redis.url]);
 
     // Waits for the run with the CLI: before the fix it never finished (bounded by the jest timeout).
     const reindex = await runCli(['reindex', folder], env);
-    expect(reindex.code).toBe(1);
+    expect({ code: reindex.code, stderr: reindex.stderr }).toMatchObject({ code: 1 });
     expect(reindex.stdout).toMatch(/embedded: {2}15\b/);
     expect(reindex.stdout).toMatch(/failed: {4}1 batch\(es\), 5 files/);
     expect(reindex.stdout).toMatch(/failed batch \S+-\d \(5 files, \d attempts\): job stalled more than allowable limit/);
