@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchEmbedder, BatchWriter } from './batchEmbedder';
-import { BATCH_ATTEMPTS, EMBED_QUEUE_NAME, QUEUE_KEY_PREFIX, type EmbedBatchJob } from './jobs';
+import { EMBED_QUEUE_NAME, QUEUE_KEY_PREFIX, type EmbedBatchJob } from './jobs';
 import type { QueueRuns, WorkerInfo } from './runs';
 
 export interface QueueWorkerOptions {
@@ -30,8 +30,9 @@ export const MAX_STALLED_COUNT = 5;
 /**
  * A `sis worker` process's queue side: takes batches from BullMQ one at a time, runs each through the
  * BatchEmbedder (the model loaded once, by the caller), counts it once in Redis, heartbeats. A batch whose
- * run was cancelled is acknowledged without work. A batch that fails BATCH_ATTEMPTS times is counted as failed
- * (BullMQ keeps it in its failed list, with the reason, for `sis status`).
+ * run was cancelled is acknowledged without work. A batch that BullMQ fails for good (BATCH_ATTEMPTS errors, or
+ * stalled past MAX_STALLED_COUNT) is counted as failed (BullMQ keeps it in its failed list, with the reason, for
+ * `sis status`).
  */
 export class QueueWorker {
   private readonly worker: Worker<EmbedBatchJob>;
@@ -95,11 +96,19 @@ export class QueueWorker {
     }
   }
 
+  /**
+   * BullMQ emits 'failed' for every failed attempt, retried or not, and also for a batch that stalled more than
+   * MAX_STALLED_COUNT times (its workers died: BullMQ 6 marks it and fails it, "job stalled more than allowable
+   * limit", in whichever worker takes it next, with attemptsMade possibly below BATCH_ATTEMPTS). So the final
+   * failure is decided by the job's state: in BullMQ's failed set. The run counts a batch once (runs.ts), so a
+   * second 'failed' for it changes nothing.
+   */
   private async onFailed(job: Job<EmbedBatchJob> | undefined, error: Error): Promise<void> {
     this.options.onError?.(error);
-    if (!job || job.attemptsMade < (job.opts.attempts ?? BATCH_ATTEMPTS)) return;
+    if (!job?.id) return;
     try {
-      const { finishedRun } = await this.options.runs.recordBatch(job.data, job.id!, { done: false, files: job.data.files.length });
+      if (!(await isFinalFailure(job))) return;
+      const { finishedRun } = await this.options.runs.recordBatch(job.data, job.id, { done: false, files: job.data.files.length });
       if (finishedRun) await this.options.writer.recordReindex();
     } catch (recordError) {
       this.options.onError?.(recordError as Error);
@@ -126,4 +135,9 @@ export class QueueWorker {
     await this.worker.close();
     await this.options.runs.removeWorker(this.info.id).catch(() => undefined);
   }
+}
+
+/** True when BullMQ moved the job to its failed set (no retry left, or failed as stalled too often), not when it retries it. */
+async function isFinalFailure(job: Job<EmbedBatchJob>): Promise<boolean> {
+  return (await job.getState()) === 'failed';
 }

@@ -9,7 +9,7 @@ import { tinyModelDir } from '../helpers/shared';
 
 /**
  * Real Redis and PostgreSQL, started here: the 500 photos through 3 queue workers give the same catalogue and
- * the same answers as the embedded engine; a Redis restart mid-run loses and duplicates nothing.
+ * the same answers as the embedded engine; a Redis restart mid-run (clean or after a crash) loses and duplicates nothing.
  */
 describe('embedding workers on a BullMQ queue (real Redis + PostgreSQL)', () => {
   let redis: TestRedis;
@@ -82,16 +82,19 @@ describe('embedding workers on a BullMQ queue (real Redis + PostgreSQL)', () => 
     }
   }, 600_000);
 
-  test('redis-server restarted mid-run: the run completes with the exact count, nothing duplicated', async () => {
+  // shutdown: SIGTERM, the AOF flushed; crash: SIGKILL, the last second of writes (appendfsync everysec) may be lost.
+  test.each(['shutdown', 'crash'] as const)('redis-server stopped mid-run (%s) and restarted: the run completes with the exact count, nothing duplicated', async (stop) => {
     const folder = folderWithPhotos(samplePhotos(150));
-    const config = { ...queueConfig('restart'), queueBatchImages: 10 };
+    const config = { ...queueConfig(`restart-${stop}`), queueBatchImages: 10 };
     const workers = await startWorkers(config, 2);
     const { coordinator, close } = openCoordinator(config);
     try {
       const { runId } = await coordinator.enqueue(folder);
       const deadline = Date.now() + 120_000;
       while ((await coordinator.progress(runId))!.run.batchesDone < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await redis.shutdown();
+      const atStop = (await coordinator.progress(runId))!.run;
+      await (stop === 'crash' ? redis.crash() : redis.shutdown());
+      expect(atStop.batchesDone).toBeLessThan(15); // mid-run, not after it
       await new Promise((r) => setTimeout(r, 1000));
       await redis.start();
       const final = await coordinator.wait(runId, { pollMs: 200, signal: AbortSignal.timeout(180_000) });
