@@ -282,6 +282,8 @@ export class PostgresCatalogue implements Catalogue {
    * and takes it again, or, if another process took it meanwhile, fails (ReindexClaimLostError) and writes nothing.
    */
   claimReindex(root: string): { release(): void } {
+    // The claims table comes with the schema: a queue coordinator claims before any worker created the catalogue.
+    pgMigrate(this.pg, this.location);
     const key = `sis:reindex:${root}`;
     const taken = this.pg.query<{ locked: boolean; pid: number }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked, pg_backend_pid() AS pid', [key]).rows[0];
     if (!taken?.locked) throw new ReindexRunningError(root, this.claimHolder(root));

@@ -42,6 +42,23 @@ function endClaimSession(url: string): void {
   }
 }
 
+test('a catalogue nothing has created yet can be claimed (a queue coordinator before its first worker)', () => {
+  const url = server.createDatabase(`claim_${++databases}`);
+  const coordinator = PostgresCatalogue.connect(url, { writable: true, applicationName: 'claim test' });
+  const other = PostgresCatalogue.connect(url, { writable: true, applicationName: 'claim test' });
+  try {
+    expect(coordinator.readMeta()).toBeUndefined();
+    const claim = coordinator.claimReindex(ROOT);
+    expect(coordinator.readMeta()).toBeUndefined(); // the schema, not a catalogue for some model
+    expect(() => other.claimReindex(ROOT)).toThrow(ReindexRunningError);
+    claim.release();
+    other.claimReindex(ROOT).release();
+  } finally {
+    coordinator.close();
+    other.close();
+  }
+});
+
 test('after a PostgreSQL restart mid-run, the next commit takes the free claim again', () => {
   const { open } = freshCatalogue();
   const first = open();
