@@ -89,7 +89,7 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
       const config = loadCliConfig(program.opts<GlobalOptions>().config);
       if (options.model !== undefined && usesQueue(config)) {
         throw new UserFacingError(
-          '--model switches the library in this process, not through the queue: stop the `sis worker` processes, run it without SIS_QUEUE_URL, then restart the workers with SIS_MODEL set to the new model.',
+          '--model switches the library in this process, not through the queue: stop the `sis worker` processes, run it without SIS_QUEUE_URL, then restart the workers (with SIS_MODEL set to the new model where they set one).',
         );
       }
       if (usesQueue(config)) return queuedReindex(config, root, options, out);

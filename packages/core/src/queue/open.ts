@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config';
 import { ClipEmbedder, type Embedder } from '../embedding';
+import { withLibraryModel } from '../engine';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, decodeThreadsFor, scanOptionsOf } from '../indexing';
 import { PostgresCatalogue } from '../store';
 import { BatchEmbedder, type ReadImage } from './batchEmbedder';
@@ -49,7 +50,8 @@ export async function startWorker(
   options: Pick<QueueWorkerOptions, 'lockMs' | 'heartbeatMs' | 'id' | 'onBatch' | 'onError'> & { embedder?: Embedder; read?: ReadImage } = {},
 ): Promise<StartedWorker> {
   const settings = queueSettingsOf(config);
-  const embedder = options.embedder ?? (await loadModel(config));
+  // Without SIS_MODEL a worker embeds with the model the catalogue records (after `sis reindex --model`).
+  const embedder = options.embedder ?? (await loadModel(withLibraryModel(config)));
   const catalogue = PostgresCatalogue.connect(settings.catalogueUrl, { writable: true, applicationName: 'sis-worker' });
   let pool: DecodePool | undefined;
   const redis = connectRedis(settings.url, 'sis-worker');
