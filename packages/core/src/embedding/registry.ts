@@ -46,8 +46,8 @@ export interface RecommendedModel {
   readonly license: string;
   readonly pickWhen: string;
   readonly scores: ScoreScale;
-  /** Default cosine for near-duplicate groups (`sis duplicates`): image-image, so the same for a family. */
-  readonly duplicateThreshold: number;
+  /** Default cosine for near-duplicate groups (`sis duplicates`) where it differs from the family's (image-image cosines, usually the same across a family). */
+  readonly duplicateThreshold?: number;
 }
 
 /**
@@ -67,34 +67,34 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = [
   {
     id: DEFAULT_MODEL_ID, alias: 'clip-b32', family: 'clip', flickr30kR1: 58.8, cocoR1: 30.4, imagenetTop1: 63.3, computeVsDefault: 1,
     visionMb: 351, textMb: 254, languages: 'English', license: 'MIT',
-    pickWhen: 'the default: fastest indexing on a CPU; fine for everyday queries', scores: FAMILY_SCORE_SCALES.clip, duplicateThreshold: FAMILY_DUPLICATE_THRESHOLDS.clip,
+    pickWhen: 'the default: fastest indexing on a CPU; fine for everyday queries', scores: FAMILY_SCORE_SCALES.clip,
   },
   {
     id: 'Xenova/clip-vit-base-patch16', alias: 'clip-b16', family: 'clip', flickr30kR1: 62.2, cocoR1: 33.1, imagenetTop1: 68.3, computeVsDefault: 4,
     visionMb: 345, textMb: 254, languages: 'English', license: 'MIT',
-    pickWhen: 'a little better than the default at 4x the compute; SigLIP base is better at the same cost', scores: FAMILY_SCORE_SCALES.clip, duplicateThreshold: FAMILY_DUPLICATE_THRESHOLDS.clip,
+    pickWhen: 'a little better than the default at 4x the compute; SigLIP base is better at the same cost', scores: FAMILY_SCORE_SCALES.clip,
   },
   {
     id: 'Xenova/clip-vit-large-patch14', alias: 'clip-l14', family: 'clip', flickr30kR1: 65.0, cocoR1: 36.5, imagenetTop1: 75.5, computeVsDefault: 18,
     visionMb: 1216, textMb: 495, languages: 'English', license: 'MIT',
-    pickWhen: 'only to stay with CLIP: SigLIP base 384 is better at 2/3 of the compute', scores: FAMILY_SCORE_SCALES.clip, duplicateThreshold: FAMILY_DUPLICATE_THRESHOLDS.clip,
+    pickWhen: 'only to stay with CLIP: SigLIP base 384 is better at 2/3 of the compute', scores: FAMILY_SCORE_SCALES.clip,
   },
   {
     id: 'Xenova/siglip-base-patch16-224', alias: 'siglip-b16-224', family: 'siglip', flickr30kR1: 74.7, cocoR1: 47.8, imagenetTop1: 76.0, computeVsDefault: 4,
     visionMb: 372, textMb: 441, languages: 'English', license: 'Apache-2.0',
-    pickWhen: 'the best quality per compute: +16 points of R@1 over the default; indexing ~4x slower', scores: FAMILY_SCORE_SCALES.siglip, duplicateThreshold: FAMILY_DUPLICATE_THRESHOLDS.siglip,
+    pickWhen: 'the best quality per compute: +16 points of R@1 over the default; indexing ~4x slower', scores: FAMILY_SCORE_SCALES.siglip,
   },
   {
     id: 'Xenova/siglip-base-patch16-384', alias: 'siglip-b16-384', family: 'siglip', flickr30kR1: 78.5, cocoR1: 49.9, imagenetTop1: 78.5, computeVsDefault: 12,
     visionMb: 374, textMb: 441, languages: 'English', license: 'Apache-2.0',
-    pickWhen: 'the best results, for a library indexed once on a fast machine (3x the compute of SigLIP 224)', scores: FAMILY_SCORE_SCALES.siglip, duplicateThreshold: FAMILY_DUPLICATE_THRESHOLDS.siglip,
+    pickWhen: 'the best results, for a library indexed once on a fast machine (3x the compute of SigLIP 224)', scores: FAMILY_SCORE_SCALES.siglip,
   },
   {
     id: 'pulsejet/siglip-base-patch16-256-multilingual-onnx', alias: 'siglip-b16-256-multilingual', family: 'siglip',
     flickr30kR1: 72.2, cocoR1: 44.9, imagenetTop1: 75.1, computeVsDefault: 5,
     visionMb: 372, textMb: 1110, languages: 'multilingual (WebLI, ~100 languages)', license: 'Apache-2.0',
     pickWhen: 'queries in languages other than English (a third-party ONNX export of google/siglip-base-patch16-256-multilingual)',
-    scores: FAMILY_SCORE_SCALES.siglip, duplicateThreshold: FAMILY_DUPLICATE_THRESHOLDS.siglip,
+    scores: FAMILY_SCORE_SCALES.siglip,
   },
 ];
 
