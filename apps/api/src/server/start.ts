@@ -74,7 +74,8 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       try {
         await server.close();
       } finally {
-        engine.close();
+        // Searches still running (a request the HTTP close did not wait for) end before the library closes under them.
+        await engine.searcher.exclusive(() => engine.close());
         logger.info('server stopped');
       }
     })();
