@@ -55,13 +55,14 @@ describe('sis command line', () => {
     expect(run.stdout).toMatch(/\d+(\.\d)? images\/s/);
   }, 120_000);
 
-  it('prints exactly one JSON array of {path, score} for search --json, best first', async () => {
+  it('prints exactly one JSON array of {path, score, ...metadata} for search --json, best first', async () => {
     const run = await runCli(['search', 'a', 'dog', 'in', 'snow', '-k', '4', '--json'], env);
     expect(run.code).toBe(0);
     const results = JSON.parse(run.stdout) as { path: string; score: number }[];
     expect(results).toHaveLength(4);
     for (const result of results) {
-      expect(Object.keys(result).sort()).toEqual(['path', 'score']);
+      expect(Object.keys(result).sort()).toEqual(['cameraMake', 'cameraModel', 'fileType', 'height', 'latitude', 'longitude', 'path', 'score', 'takenAt', 'width']);
+      expect(result).toMatchObject({ fileType: 'jpeg', width: expect.any(Number), height: expect.any(Number) });
       expect(path.isAbsolute(result.path)).toBe(true);
     }
     const scores = results.map((result) => result.score);

@@ -51,6 +51,23 @@ describe('sis search filter flags', () => {
     expect(await search('--folder', 'cam', '--sort', 'oldest', '--min-score', '-1', '-k', '2')).toEqual(['cam/a.jpg', 'cam/c.jpg']);
   }, 60_000);
 
+  it('--json shows each hit\'s recorded metadata: date taken, camera, type, pixel size', async () => {
+    const run = await runCli(['search', 'a photo', '--json', '--folder', 'cam', '--sort', 'oldest', '--min-score', '-1'], env);
+    expect(run.code).toBe(0);
+    const hits = JSON.parse(run.stdout) as Record<string, unknown>[];
+    expect(hits[0]).toMatchObject({
+      width: 80,
+      height: 60,
+      takenAt: '2016-01-01T12:00:00.000Z',
+      cameraMake: 'Canon',
+      cameraModel: 'Canon X1',
+      fileType: 'jpeg',
+      latitude: null,
+      longitude: null,
+    });
+    expect(path.relative(photos, hits[0]!.path as string)).toBe('cam/a.jpg');
+  }, 60_000);
+
   it.each([
     [['--from', 'last week'], /ISO 8601 date/],
     [['--near', '48.8,2.3'], /LAT,LON,KM/],

@@ -57,3 +57,31 @@ export function altText(path: string): string {
   const words = name.replace(/[_\-.]+/g, ' ').replace(/\s+/g, ' ').trim();
   return words || fileName(path);
 }
+
+/** An EXIF date (ISO 8601, UTC wall-clock time as the camera recorded it) as "2015-03-01 09:00"; the time is left out at midnight. */
+export function formatTaken(iso: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  if (!match) return iso;
+  return match[2] === '00:00' ? match[1]! : `${match[1]} ${match[2]}`;
+}
+
+/** "Canon EOS 5D"; a model that already names its maker ("Canon X1", "iPhone 12" by Apple) is not repeated. */
+export function formatCamera(make: string | null | undefined, model: string | null | undefined): string | undefined {
+  const maker = make?.trim() ?? '';
+  const name = model?.trim() ?? '';
+  if (!maker && !name) return undefined;
+  if (!maker) return name;
+  if (!name) return maker;
+  return name.toLowerCase().startsWith(maker.toLowerCase()) ? name : `${maker} ${name}`;
+}
+
+/** GPS degrees as "41.9000, 12.5000" (4 decimals: about 10 m). */
+export function formatPosition(latitude: number, longitude: number): string {
+  return `${latitude.toFixed(4)}, ${longitude.toFixed(4)}`;
+}
+
+/** The short line a tile shows under its path: date taken and camera, when known. */
+export function hitCaption(hit: { takenAt?: string | null; cameraMake?: string | null; cameraModel?: string | null }): string | undefined {
+  const parts = [hit.takenAt ? formatTaken(hit.takenAt).slice(0, 10) : undefined, formatCamera(hit.cameraMake, hit.cameraModel)].filter(Boolean);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}

@@ -15,6 +15,12 @@ export const HIT_FIELDS = graphql(`
     width
     height
     score
+    takenAt
+    cameraMake
+    cameraModel
+    fileType
+    latitude
+    longitude
   }
 `);
 

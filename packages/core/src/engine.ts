@@ -5,7 +5,7 @@ import { prepareClipImage } from './image';
 import { InferenceScheduler, scheduledEmbedder } from './inference';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type IndexerSettings, type ReindexOptions } from './indexing';
 import { runModelSwitch, type ModelSwitchSummary } from './modelSwitch';
-import { DuplicateFinder, Searcher } from './search';
+import { DuplicateFinder, Searcher, phraseTuningQueries } from './search';
 import { countExifFields } from './image';
 import { CATALOGUE_FILE_NAME, ChangeFollower, ImageLibrary, PostgresCatalogue, SqliteCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
 
@@ -49,6 +49,8 @@ export async function openEngine(configured: AppConfig, options: OpenEngineOptio
     precision: embedder.precision,
     writable: options.writable,
     index: indexSettingsOf(config),
+    // Approximate indexes are tuned for text queries too: the model embeds built-in phrases when a build asks.
+    tuningQueries: phraseTuningQueries(embedder),
   });
   const limits = { maxPixels: config.maxPixels };
   const prepare = (source: string | Buffer, spec: typeof embedder.preprocess) => prepareClipImage(source, spec, limits);

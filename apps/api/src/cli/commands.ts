@@ -136,7 +136,7 @@ export function registerCommands(program: Command, out: { stdout: NodeJS.WriteSt
     .option('--subtract <[weight:]text>', 'look away from this text, e.g. --subtract "people"; repeatable', collectWeighted('text', -1))
     .option('--add-image <[weight:]file>', 'also look for images like this one; repeatable', collectWeighted('image', 1))
     .option('--subtract-image <[weight:]file>', 'look away from images like this one; repeatable', collectWeighted('image', -1))
-    .option('--json', 'print only a JSON array of { "path", "score" }, best first'))
+    .option('--json', 'print only a JSON array of { "path", "score", "width", "height", "takenAt", "cameraMake", "cameraModel", "fileType", "latitude", "longitude" }, best first'))
     .action(async (words: string[], options: SearchCommandOptions & FilterFlags) => {
       const text = words.join(' ').trim();
       const flags = termFlags(options);

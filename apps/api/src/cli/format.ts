@@ -53,7 +53,27 @@ export function formatSearchResult(result: SearchResult, describeQuery: string):
   return [header, ...rows].join('\n');
 }
 
-/** The --json contract: one array of { path, score }, best first. */
+/**
+ * The --json contract: one array, best first, of { path, score } plus what the catalogue recorded about each
+ * file: width, height (pixels), takenAt (ISO 8601, EXIF date read as UTC), cameraMake, cameraModel, fileType,
+ * latitude, longitude (null when absent or not read yet).
+ */
 export function toJsonResults(result: SearchResult): string {
-  return JSON.stringify(result.hits.map((hit) => ({ path: hit.path, score: hit.score })));
+  return JSON.stringify(
+    result.hits.map((hit) => {
+      const { metadata } = hit;
+      return {
+        path: hit.path,
+        score: hit.score,
+        width: hit.width,
+        height: hit.height,
+        takenAt: metadata?.takenAt == null ? null : new Date(metadata.takenAt).toISOString(),
+        cameraMake: metadata?.cameraMake ?? null,
+        cameraModel: metadata?.cameraModel ?? null,
+        fileType: metadata?.fileType || null,
+        latitude: metadata?.latitude ?? null,
+        longitude: metadata?.longitude ?? null,
+      };
+    }),
+  );
 }

@@ -56,6 +56,31 @@ describe('GraphQL search filter and sort', () => {
     expect([...byScore].sort((a, b) => b - a)).toEqual(byScore);
   });
 
+  it('hits show the recorded metadata: date taken, camera, file type, pixel size (null where the file has none)', async () => {
+    const response = await server.gql<{ search: { hits: Record<string, unknown>[] } }>(
+      'query S($filter: SearchFilterInput) { search(query: "a photo", k: 10, minScore: -1, filter: $filter, sort: TAKEN_OLDEST) { hits { path width height takenAt cameraMake cameraModel fileType latitude longitude } } }',
+      { filter: { folder: 'trip' } },
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.search.hits[0]).toEqual({
+      path: 'trip/old.jpg',
+      width: 90,
+      height: 60,
+      takenAt: '2015-03-01T09:00:00.000Z',
+      cameraMake: 'Canon',
+      cameraModel: 'EOS 5D',
+      fileType: 'jpeg',
+      latitude: null,
+      longitude: null,
+    });
+    // An unfiltered search reads only the hits' rows; the real photos have no EXIF camera or date.
+    const plain = await server.gql<{ search: { hits: Record<string, unknown>[] } }>('{ search(query: "a photo", k: 50, minScore: -1) { hits { path takenAt cameraMake fileType } } }');
+    const byPath = new Map(plain.data!.search.hits.map((hit) => [hit.path, hit]));
+    expect(byPath.get('trip/new.jpg')).toEqual({ path: 'trip/new.jpg', takenAt: '2023-03-01T09:00:00.000Z', cameraMake: 'Apple', fileType: 'jpeg' });
+    const photo = [...byPath.values()].find((hit) => !String(hit.path).startsWith('trip/'))!;
+    expect(photo).toMatchObject({ cameraMake: null, fileType: 'jpeg' });
+  });
+
   it('malformed filters are BAD_USER_INPUT with a message', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ takenFrom: 'yesterday' }, /takenFrom must be an ISO 8601 date/],

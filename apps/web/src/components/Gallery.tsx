@@ -1,6 +1,6 @@
 import { forwardRef, memo, useCallback } from 'react';
 import type { Hit, ScoreScale } from '../graphql';
-import { altText, formatScore, scoreLevel } from '../format';
+import { altText, formatScore, hitCaption, scoreLevel } from '../format';
 
 export interface GalleryProps {
   hits: Hit[];
@@ -39,6 +39,7 @@ interface TileProps {
 const Tile = memo(function Tile({ hit, index, onOpen, scoreScale, onAddTerm }: TileProps) {
   const open = useCallback(() => onOpen(index), [onOpen, index]);
   const alt = altText(hit.path);
+  const caption = hitCaption(hit);
   return (
     <li className="tile" data-index={index} data-id={hit.id} data-score={hit.score}>
       <button type="button" onClick={open} title={hit.path} aria-label={`${alt}, score ${formatScore(hit.score)}`} aria-describedby={`path-${index}`}>
@@ -56,6 +57,11 @@ const Tile = memo(function Tile({ hit, index, onOpen, scoreScale, onAddTerm }: T
         </span>
         <span className="path" id={`path-${index}`}>
           {hit.path}
+          {caption && (
+            <span className="tile-meta" data-testid="tile-meta">
+              {caption}
+            </span>
+          )}
         </span>
       </button>
       {onAddTerm && (

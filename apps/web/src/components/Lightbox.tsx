@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
 import type { Hit } from '../graphql';
-import { altText, fileName, formatScore } from '../format';
+import { altText, fileName, formatCamera, formatPosition, formatScore, formatTaken } from '../format';
 
 export interface LightboxProps {
   hits: Hit[];
@@ -45,6 +45,7 @@ export function Lightbox({ hits, index, onIndexChange, onClose, onFindSimilar, o
   }, [hits, index]);
 
   if (!hit) return null;
+  const camera = formatCamera(hit.cameraMake, hit.cameraModel);
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === 'Escape') {
@@ -97,9 +98,27 @@ export function Lightbox({ hits, index, onIndexChange, onClose, onFindSimilar, o
             <div>
               <dt>Size</dt>
               <dd data-testid="lightbox-size">
-                {hit.width} × {hit.height} px
+                {hit.width} × {hit.height} px{hit.fileType ? `, ${hit.fileType.toUpperCase()}` : ''}
               </dd>
             </div>
+            {hit.takenAt && (
+              <div>
+                <dt>Taken</dt>
+                <dd data-testid="lightbox-taken">{formatTaken(hit.takenAt)}</dd>
+              </div>
+            )}
+            {camera && (
+              <div>
+                <dt>Camera</dt>
+                <dd data-testid="lightbox-camera">{camera}</dd>
+              </div>
+            )}
+            {hit.latitude != null && hit.longitude != null && (
+              <div>
+                <dt>Location</dt>
+                <dd data-testid="lightbox-location">{formatPosition(hit.latitude, hit.longitude)}</dd>
+              </div>
+            )}
           </dl>
           <div className="lightbox-actions">
             <button type="button" className="primary" onClick={() => onFindSimilar(hit)}>

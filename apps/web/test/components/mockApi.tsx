@@ -87,6 +87,12 @@ export function makeHit(i: number, scoreBase = 0.31): Hit & { __typename: 'Searc
     width: 500,
     height: 375,
     score: scoreBase - i * 0.0101,
+    takenAt: null,
+    cameraMake: null,
+    cameraModel: null,
+    fileType: 'jpeg',
+    latitude: null,
+    longitude: null,
   };
 }
 

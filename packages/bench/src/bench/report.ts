@@ -259,6 +259,6 @@ function formatFiltered(sizes: readonly QuerySizeResult[], k: number): string {
     '',
     'Filtered: selectIds over the cached metadata, then ImageLibrary.searchAmong: the FAISS index searched with an ID selector ' +
       '(exact for a flat index; IVF visits its nprobe lists, skipping other ids), or an exact scan of the stored vectors when the ' +
-      'selection is small (EXACT_SUBSET_MAX) and the index approximate. Recall against an exact scan of the selection, on the first 20 queries (up to 200k vectors).',
+      'selection is small (EXACT_SUBSET_MAX) and the index approximate. Recall against an exact scan of the selection, on the first 20 queries (5 above 200k vectors).',
   ].join('\n');
 }

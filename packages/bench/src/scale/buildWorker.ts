@@ -17,6 +17,8 @@ export interface BuildJob {
   dimension: number;
   settings: Partial<IndexSettings>;
   indexFile: string;
+  /** Embedded tuning phrases (the engine's TUNING_PHRASES): tuned for as text queries, as the engine does. */
+  phrasesFile?: string;
   /** Exact index only: answer these queries (batch) and write the ids of the top k to truthFile. */
   truth?: { queriesFile: string; truthFile: string; k: number };
 }
@@ -35,6 +37,10 @@ export interface BuildResult {
   searchParams: Record<string, number>;
   /** recall@10 the build measured on its own tuning sample (collection vectors as queries). */
   tuningRecall: number | null;
+  /** The same per kind of tuning query (image: held-out stored vectors; text: the phrases). */
+  tuningRecallByKind: { image?: number; text?: number };
+  /** The parameters tuned for each kind. */
+  searchParamsByKind: { image?: Record<string, number>; text?: Record<string, number> };
   /** The index's own count of its heap bytes. */
   indexMemoryBytes: number;
   fileBytes: number;
@@ -57,7 +63,9 @@ async function main(job: BuildJob, reporter: WorkerReporter): Promise<BuildResul
     reporter.progress(label, 0, job.rows, 'vectors');
     // The engine's background build: the same steps as a synchronous one, with training and adding on the
     // thread pool, so that progress can be reported meanwhile.
+    const phrases = job.phrasesFile ? [{ kind: 'text' as const, vectors: readMatrix(job.phrasesFile, job.dimension) }] : [];
     built = await buildIndexInBackground(new FileVectorSource(fd, job.rows, job.dimension), job.dimension, settings, {
+      tuningQueries: { ready: () => phrases, load: () => Promise.resolve(phrases) },
       onRead: (_, n) => {
         read += n;
         reporter.progress(label, read, job.rows, 'vectors');
@@ -100,6 +108,8 @@ async function main(job: BuildJob, reporter: WorkerReporter): Promise<BuildResul
     trainingVectors: plan.trainingSize,
     searchParams: built.descriptor.searchParams,
     tuningRecall: built.descriptor.measuredRecall,
+    tuningRecallByKind: { ...built.descriptor.measuredRecallByKind },
+    searchParamsByKind: { ...built.descriptor.searchParamsByKind },
     indexMemoryBytes: info.memoryBytes,
     fileBytes: fs.statSync(job.indexFile).size,
     memoryBefore,

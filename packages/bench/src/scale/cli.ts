@@ -13,12 +13,14 @@ import { writeResult } from '../output';
 import { resolveUserPath, sharedDir, timestampForFile, tinyModelDir } from '../paths';
 import { ProgressDisplay } from '../progress';
 import { formatScaleReport } from './report';
-import { runScale } from './run';
+import { runScale, type ScaleResult } from './run';
 
 interface CliOptions {
   vectors?: number[];
   queries?: number;
   realQueries?: number;
+  captionQueries?: number;
+  captions?: string;
   top?: number;
   exactQueries?: number;
   folder?: string;
@@ -48,9 +50,11 @@ function fraction(value: string): number {
 export const scaleProgram = new Command()
   .name('pnpm bench:scale')
   .description('Exact search against the automatically chosen approximate index on a million vectors: build time, memory, latency, recall@10')
-  .option('--vectors <n>', 'synthetic vectors (default 1M; --quick 100k)', parseSizes)
+  .option('--vectors <list>', 'synthetic vectors, one run per size, e.g. 100k,1M (default 1M; --quick 100k)', parseSizes)
   .option('--queries <n>', 'queries in all (default 1000; --quick 200), the real photos among them included', wholeNumber(1))
   .option('--real-queries <n>', 'real photos (not indexed) among the queries (default 100)', wholeNumber(0))
+  .option('--caption-queries <n>', 'captions of the query photos\' set embedded as text queries, besides --queries (default 100)', wholeNumber(0))
+  .option('--captions <file>', 'captions.csv the text queries come from (default: captions.csv beside the query folder)')
   .option('-k, --top <k>', 'results per query (default 10)', wholeNumber(1))
   .option('--exact-queries <n>', 'time only n of the queries on exact search, which is slow (default: all)', wholeNumber(1))
   .option('--folder <dir>', 'photos indexed with the synthetic vectors (default ../shared/datasets/flickr8k-photos-500)')
@@ -88,37 +92,46 @@ export async function scaleMain(argv: readonly string[]): Promise<void> {
   for (const dir of [folder, queryFolder]) if (!fs.existsSync(dir)) throw new Error(`Folder not found: ${dir}`);
   const queries = opts.queries ?? (quick ? 200 : 1000);
   const realQueries = Math.min(opts.realQueries ?? 100, queries);
-  const vectors = opts.vectors?.[0] ?? (quick ? 100_000 : 1_000_000);
+  const sizes = opts.vectors ?? [quick ? 100_000 : 1_000_000];
+  const captionsFile = opts.captions ? resolveUserPath(opts.captions) : path.join(path.dirname(queryFolder), 'captions.csv');
+  if (!fs.existsSync(captionsFile)) throw new Error(`Captions file not found: ${captionsFile} (give one with --captions, or --caption-queries 0)`);
 
   const progress = new ProgressDisplay(opts.progress);
-  const result = await runScale(
-    config,
-    {
-      vectors,
-      syntheticQueries: queries - realQueries,
-      realQueries,
-      k: opts.top ?? 10,
-      warmup: 20,
-      ...(opts.exactQueries !== undefined ? { exactTimed: opts.exactQueries } : {}),
-      folder,
-      queryFolder,
-      settings: {
-        factory: opts.factory ?? config.indexFactory,
-        targetRecall: opts.targetRecall ?? config.targetRecall,
-        memoryBudgetBytes: (opts.memoryBudgetMb ?? config.memoryBudgetMb) * 1024 * 1024,
-        searchParams: { ...config.indexSearchParams },
+  const results: ScaleResult[] = [];
+  for (const vectors of sizes) {
+    const result = await runScale(
+      config,
+      {
+        vectors,
+        syntheticQueries: queries - realQueries,
+        realQueries,
+        captionQueries: opts.captionQueries ?? 100,
+        captionsFile,
+        sweep: [1, 2, 4, 8, 16, 32, 64, 128],
+        k: opts.top ?? 10,
+        warmup: 20,
+        ...(opts.exactQueries !== undefined ? { exactTimed: opts.exactQueries } : {}),
+        folder,
+        queryFolder,
+        settings: {
+          factory: opts.factory ?? config.indexFactory,
+          targetRecall: opts.targetRecall ?? config.targetRecall,
+          memoryBudgetBytes: (opts.memoryBudgetMb ?? config.memoryBudgetMb) * 1024 * 1024,
+          searchParams: { ...config.indexSearchParams },
+        },
+        mmap: opts.mmap,
+        seed: opts.seed ?? 1,
+        ...(opts.workDir ? { workDir: resolveUserPath(opts.workDir) } : {}),
+        keep: opts.keep === true,
       },
-      mmap: opts.mmap,
-      seed: opts.seed ?? 1,
-      ...(opts.workDir ? { workDir: resolveUserPath(opts.workDir) } : {}),
-      keep: opts.keep === true,
-    },
-    progress,
-  );
-  progress.stop();
-  process.stdout.write(`${formatScaleReport(result)}\n`);
+      progress,
+    );
+    results.push(result);
+    progress.stop();
+    process.stdout.write(`${results.length > 1 ? '\n' : ''}${formatScaleReport(result)}\n`);
+  }
   const out = opts.out ? resolveUserPath(opts.out) : path.join(config.dataDir, 'bench', `scale-${timestampForFile()}.json`);
-  writeResult(out, result);
+  writeResult(out, results.length === 1 ? results[0] : { kind: 'bench-scale-sizes', runs: results });
   process.stdout.write(`\nResults written to ${out}\n`);
 }
 

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openEngine, prepareClipImage, scanImages, type AppConfig } from '@sis/core';
+import { openEngine, prepareClipImage, scanImages, TUNING_PHRASES, type AppConfig, type Embedder } from '@sis/core';
+import { parseCaptionsCsv } from '../captions';
 import { serveWorker, type WorkerReporter } from '../ipc';
 import { scratchDataDir } from '../workdir';
 import { writeMatrix } from './vectorFile';
@@ -20,6 +21,12 @@ export interface EmbedJob {
   workDir: string;
   realFile: string;
   realQueriesFile: string;
+  /** captions.csv whose captions (spread over the file) become text queries: held out from tuning. */
+  captionsFile: string;
+  captionCount: number;
+  captionQueriesFile: string;
+  /** The engine's built-in tuning phrases, embedded: what the product tunes text queries on. */
+  phrasesFile: string;
 }
 
 export interface EmbedResult {
@@ -27,7 +34,18 @@ export interface EmbedResult {
   dimension: number;
   realImages: number;
   realQueries: number;
+  captionQueries: number;
+  tuningPhrases: number;
   elapsedMs: number;
+}
+
+async function embedTextsToFile(embedder: Embedder, texts: readonly string[], file: string): Promise<void> {
+  const out = new Float32Array(texts.length * embedder.dimension);
+  for (let i = 0; i < texts.length; i += 32) {
+    const vectors = await embedder.embedTexts(texts.slice(i, i + 32));
+    vectors.forEach((vector, j) => out.set(vector, (i + j) * embedder.dimension));
+  }
+  writeMatrix(file, out);
 }
 
 async function main(job: EmbedJob, reporter: WorkerReporter): Promise<EmbedResult> {
@@ -58,8 +76,15 @@ async function main(job: EmbedJob, reporter: WorkerReporter): Promise<EmbedResul
       reporter.progress('real photos: query photos', Math.min(i + 8, picked.length), picked.length, 'images');
     }
     writeMatrix(job.realQueriesFile, queries);
+
+    const rows = parseCaptionsCsv(fs.readFileSync(job.captionsFile, 'utf8'));
+    const count = Math.min(job.captionCount, rows.length);
+    const captions = Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)]!.caption);
+    reporter.progress('captions: embedding', 0, count, 'texts');
+    await embedTextsToFile(embedder, captions, job.captionQueriesFile);
+    await embedTextsToFile(embedder, TUNING_PHRASES, job.phrasesFile);
     if (!fs.existsSync(job.realFile)) throw new Error('no real vectors written');
-    return { modelName: embedder.modelName, dimension, realImages: paths.length, realQueries: picked.length, elapsedMs: performance.now() - start };
+    return { modelName: embedder.modelName, dimension, realImages: paths.length, realQueries: picked.length, captionQueries: count, tuningPhrases: TUNING_PHRASES.length, elapsedMs: performance.now() - start };
   } finally {
     engine.close();
   }

@@ -1,7 +1,7 @@
 /**
  * Scale run, step 2: the collection and the queries as vector files. base: the synthetic vectors, then the
  * real photos' (ids 1..rows in that order); queries: fresh synthetic vectors from the same distribution
- * (never indexed), then the real query photos.
+ * (never indexed), then the real query photos, then the caption texts.
  */
 import fs from 'node:fs';
 import { serveWorker, type WorkerReporter } from '../ipc';
@@ -15,6 +15,7 @@ export interface GenerateJob {
   seed: number;
   realFile: string;
   realQueriesFile: string;
+  captionQueriesFile: string;
   baseFile: string;
   queriesFile: string;
 }
@@ -26,6 +27,7 @@ export interface GenerateResult {
   queries: number;
   syntheticQueries: number;
   realQueries: number;
+  captionQueries: number;
   topics: number;
   subjects: number;
   /** Mean cosine of 2000 random pairs of the collection. */
@@ -71,9 +73,11 @@ async function main(job: GenerateJob, reporter: WorkerReporter): Promise<Generat
   }
 
   const realQueries = readMatrix(job.realQueriesFile, dimension);
-  const queries = new Float32Array(job.syntheticQueries * dimension + realQueries.length);
+  const captionQueries = readMatrix(job.captionQueriesFile, dimension);
+  const queries = new Float32Array(job.syntheticQueries * dimension + realQueries.length + captionQueries.length);
   corpus.sample(job.syntheticQueries, job.seed * 7 + 999_983, queries.subarray(0, job.syntheticQueries * dimension));
   queries.set(realQueries, job.syntheticQueries * dimension);
+  queries.set(captionQueries, job.syntheticQueries * dimension + realQueries.length);
   writeMatrix(job.queriesFile, queries);
 
   return {
@@ -83,6 +87,7 @@ async function main(job: GenerateJob, reporter: WorkerReporter): Promise<Generat
     queries: queries.length / dimension,
     syntheticQueries: job.syntheticQueries,
     realQueries: realQueries.length / dimension,
+    captionQueries: captionQueries.length / dimension,
     topics: corpus.topics,
     subjects: corpus.subjects,
     randomPairCosine: pairs > 0 ? pairSum / pairs : Number.NaN,

@@ -17,3 +17,4 @@ export {
 export { duplicatesToCsv, duplicatesToJson, csvField, CSV_HEADER, type DuplicateExport } from './duplicateExport';
 export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, DUPLICATE_NPROBE, duplicateNlist, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';
 export { parseFilterDate, normaliseFilter, matcherOf, dateOf, distanceKm, InvalidFilterError, type SearchFilter } from './filter';
+export { TUNING_PHRASES, phraseTuningQueries } from './tuningPhrases';

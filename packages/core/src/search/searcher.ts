@@ -1,6 +1,8 @@
 import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
+import type { ImageMetadata } from '../metadata';
 import type { FilterableImage } from '../store/metadataRows';
+import type { QueryKind } from '../store/tuning';
 import { dateOf, InvalidFilterError, matcherOf, normaliseFilter, type SearchFilter } from './filter';
 import { composeQuery, DEFAULT_MAX_TERMS, type QueryTerm } from './compositeQuery';
 import { InvalidSearchError } from './errors';
@@ -17,6 +19,8 @@ export interface SearchHit {
   height: number;
   /** Date taken (EXIF), else the file's mtime, in ms since the epoch: present when sorting by date. */
   date?: number;
+  /** What the catalogue recorded about the file (date taken, camera, GPS, type); null until a reindex has read it. */
+  metadata: ImageMetadata | null;
 }
 
 export interface SearchResult {
@@ -31,13 +35,16 @@ export interface SearchResult {
 /** The part of the image library a searcher reads (ImageLibrary satisfies it). */
 export interface LibraryReader {
   count(): number;
-  search(query: Float32Array, k: number): { image: { id: number; path: string; width: number; height: number }; score: number }[];
+  /** kind: which kind of query (text or image) the index's search parameters are chosen for. */
+  search(query: Float32Array, k: number, kind?: QueryKind): { image: { id: number; path: string; width: number; height: number }; score: number }[];
   getByPath(path: string): { id: number; embedding: Float32Array } | undefined;
   getById(id: number): { id: number; embedding: Float32Array } | undefined;
   /** The k best among the given ids (exact top-k of that subset, see ImageLibrary.searchAmong). */
-  searchAmong(query: Float32Array, k: number, ids: readonly number[]): { image: { id: number; path: string; width: number; height: number }; score: number }[];
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options?: { kind?: QueryKind }): { image: { id: number; path: string; width: number; height: number }; score: number }[];
   /** Every indexed image with its metadata, ascending by id. */
   filterableImages(): readonly FilterableImage[];
+  /** The same for some ids (others left out): the metadata of the hits. */
+  filterableImagesByIds(ids: readonly number[]): ReadonlyMap<number, FilterableImage>;
 }
 
 /** Result order: by score (best first, the default), or by date taken (else mtime), newest or oldest first. */
@@ -95,7 +102,7 @@ export class Searcher {
       const minScore = options.minScore ?? this.settings.defaultMinScore?.();
       return this.timed(async () => {
         const [vector] = await this.embedder.embedTexts([text]);
-        return this.nearest(vector!, k, { ...options, minScore });
+        return this.nearest(vector!, k, { ...options, minScore }, new Set(), 'text');
       }, minScore);
     });
   }
@@ -180,7 +187,9 @@ export class Searcher {
       return this.timed(async () => {
         const resolver = { embedder: this.embedder, storedEmbedding: (id: number) => this.library.getById(id)?.embedding, prepareImage: this.prepareImage };
         const { vector, excludedIds } = await composeQuery(terms, resolver, limits);
-        return this.nearestExcluding(vector, excludedIds, k, { ...options, minScore });
+        // A query with a text in it is searched as a text query (its own, usually larger, nprobe).
+        const kind = terms.some((term) => term.kind === 'text') ? 'text' : 'image';
+        return this.nearest(vector, k, { ...options, minScore }, new Set(excludedIds), kind);
       }, minScore);
     });
   }
@@ -190,7 +199,7 @@ export class Searcher {
   }
 
   /** Top-k (among the filter's selection), minScore, then the sort order; `excluded` ids are never returned. */
-  private nearest(vector: Float32Array, k: number, options: SearchOptions, excluded: ReadonlySet<number> = new Set()): SearchHit[] {
+  private nearest(vector: Float32Array, k: number, options: SearchOptions, excluded: ReadonlySet<number> = new Set(), kind: QueryKind = 'image'): SearchHit[] {
     const minScore = options.minScore ?? -Infinity;
     const sort = options.sort ?? 'score';
     const images = options.filter || sort !== 'score' ? this.library.filterableImages() : undefined;
@@ -198,14 +207,25 @@ export class Searcher {
     // Sorting by date with a floor orders everything above the floor, not just the k best.
     const everything = sort !== 'score' && options.minScore !== undefined;
     const wanted = everything ? (allowed?.length ?? this.library.count()) : k + excluded.size;
-    const found = allowed ? this.library.searchAmong(vector, wanted, allowed) : this.library.search(vector, wanted);
-    const hits: SearchHit[] = found
-      .filter(({ image, score }) => score >= minScore && !excluded.has(image.id))
-      .map(({ image, score }) => ({ id: image.id, path: image.path, score, width: image.width, height: image.height }));
-    if (sort === 'score' || !images) return hits.slice(0, k);
-    const dated = hits.map((hit) => {
-      const image = byId(images, hit.id);
-      return image ? { ...hit, date: dateOf(image) } : hit;
+    const found = allowed ? this.library.searchAmong(vector, wanted, allowed, { kind }) : this.library.search(vector, wanted, kind);
+    const kept = found.filter(({ image, score }) => score >= minScore && !excluded.has(image.id));
+    const toHit = ({ image, score }: (typeof kept)[number], about: FilterableImage | undefined): SearchHit => ({
+      id: image.id,
+      path: image.path,
+      score,
+      width: image.width,
+      height: image.height,
+      metadata: about?.metadata ?? null,
+    });
+    if (sort === 'score' || !images) {
+      const top = kept.slice(0, k);
+      // The hits' rows only: loading every row's metadata (filterableImages) is for filters and date sorting.
+      const about = images ? undefined : this.library.filterableImagesByIds(top.map(({ image }) => image.id));
+      return top.map((hit) => toHit(hit, images ? byId(images, hit.image.id) : about!.get(hit.image.id)));
+    }
+    const dated = kept.map((hit) => {
+      const image = byId(images, hit.image.id);
+      return image ? { ...toHit(hit, image), date: dateOf(image) } : toHit(hit, undefined);
     });
     const sign = sort === 'takenNewest' ? -1 : 1;
     return dated.sort((a, b) => sign * ((a.date ?? 0) - (b.date ?? 0)) || b.score - a.score).slice(0, k);
@@ -242,13 +262,35 @@ export class Searcher {
   }
 }
 
-/** Ids of the images that pass the filter, ascending (throws InvalidFilterError for a malformed filter). */
-export function selectIds(images: readonly FilterableImage[], filter: SearchFilter): number[] {
-  const matches = matcherOf(normaliseFilter(filter));
+/**
+ * Ids of the images that pass the filter, ascending (throws InvalidFilterError for a malformed filter). Memoised
+ * per list of images (the library's cached list, replaced whenever the catalogue changes) and filter, so that
+ * searches with the same filter (a user trying queries under it) pay the pass over every image once.
+ */
+export function selectIds(images: readonly FilterableImage[], filter: SearchFilter): readonly number[] {
+  const normalised = normaliseFilter(filter);
+  const key = JSON.stringify(normalised);
+  let memo = selections.get(images);
+  if (!memo) selections.set(images, (memo = new Map()));
+  const known = memo.get(key);
+  if (known) {
+    // Most recently used last: the oldest is the one dropped.
+    memo.delete(key);
+    memo.set(key, known);
+    return known;
+  }
+  const matches = matcherOf(normalised);
   const ids: number[] = [];
   for (const image of images) if (matches(image)) ids.push(image.id);
+  Object.freeze(ids);
+  memo.set(key, ids);
+  if (memo.size > SELECTIONS_PER_LIST) memo.delete(memo.keys().next().value!);
   return ids;
 }
+
+/** Filters remembered per list of images. */
+const SELECTIONS_PER_LIST = 16;
+const selections = new WeakMap<readonly FilterableImage[], Map<string, readonly number[]>>();
 
 /** Binary search in images ascending by id. */
 function byId(images: readonly FilterableImage[], id: number): FilterableImage | undefined {

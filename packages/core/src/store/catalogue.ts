@@ -66,6 +66,8 @@ export interface Catalogue {
   readonly staging: ModelStagingStore;
   /** Every indexed row with what filters and date sorting need (metadata null where not read yet). */
   filterableImages(): FilterableImage[];
+  /** The same for the given indexed ids (others left out), in any order: what search hits show. */
+  filterableImagesByIds(ids: readonly number[]): FilterableImage[];
   /** Indexed rows whose metadata has not been read (embedded before catalogue migration 3, or without it). */
   pathsWithoutMetadata(): string[];
   /** Stores metadata read from the files (vectors untouched, no new generation); unknown paths are ignored. */

@@ -4,6 +4,7 @@ import { IndexSaveError, StoreError } from './errors';
 import { buildIndex, buildIndexInBackground, BuildCancelledError, type BuiltIndex, type VectorSource } from './indexBuild';
 import { indexFilePaths, loadIndexFile, saveIndexFiles } from './indexFile';
 import { rebuildReason, type IndexDescriptor, type IndexSettings } from './indexPlan';
+import type { QueryKind, TuningQueryProvider } from './tuning';
 import type { LibraryStats } from './types';
 import type { VectorHit, VectorIndex } from './vectorIndex';
 
@@ -57,6 +58,8 @@ export interface FollowingIndexOptions {
    * saved index is current unless a crash came between a commit and a checkpoint.
    */
   catchUpStaleFile?: boolean;
+  /** Text embeddings that index builds tune the search parameter for too (tuning.ts). */
+  tuningQueries?: TuningQueryProvider;
   /** Told which ids the index moved for (after a reload: 'reloaded'), for caches kept beside it. */
   onChange?: (change: IndexChange) => void;
 }
@@ -174,9 +177,23 @@ export class FollowingIndex {
     return true;
   }
 
-  /** The k best ids, best first (k clamped to the index size); with `allowed`, among those ids only. */
-  search(query: Float32Array, k: number, allowed?: readonly number[]): VectorHit[] {
-    return this.state.vectors.search(query, k, allowed);
+  /**
+   * The k best ids, best first (k clamped to the index size); with `allowed`, among those ids only. A query of a
+   * kind tuned on its own (text: tuning.ts) is searched with that kind's parameters, unless parameters are configured.
+   */
+  search(query: Float32Array, k: number, allowed?: readonly number[], kind?: QueryKind): VectorHit[] {
+    const { vectors, descriptor } = this.state;
+    const configured = Object.keys(this.options.settings.searchParams).length > 0;
+    const tuned = kind && !configured ? descriptor.searchParamsByKind?.[kind] : undefined;
+    const own = allowed && !configured ? widenedForSelection(tuned ?? descriptor.searchParams, allowed.length, vectors.size, descriptor) : tuned;
+    if (!own || sameParams(own, descriptor.searchParams)) return vectors.search(query, k, allowed);
+    // Synchronous: no other search can run between setting and restoring.
+    vectors.setSearchParameters(own);
+    try {
+      return vectors.search(query, k, allowed);
+    } finally {
+      vectors.setSearchParameters(descriptor.searchParams);
+    }
   }
 
   /** Whether search() is exact (a flat index) rather than approximate. */
@@ -211,6 +228,7 @@ export class FollowingIndex {
       searchParams: { ...descriptor.searchParams, ...pick(info, ['nprobe', 'efSearch']) },
       targetRecall: descriptor.targetRecall,
       measuredRecall: descriptor.measuredRecall,
+      measuredRecallByKind: { ...descriptor.measuredRecallByKind },
       memoryBytes: info.memoryBytes,
       mappedBytes: info.mappedBytes,
       fileBytes: fileSizeOrNull(indexFilePaths(this.options.dataDir).indexPath),
@@ -293,7 +311,7 @@ export class FollowingIndex {
         };
       }
       // Larger chunks than a background build's: fewer round trips for a replica's bulk load (64k vectors: 128 MiB at 512-d).
-      const built = buildIndex(this.vectorSource(), dimension, settings, { chunkSize: LOAD_CHUNK, ...(fromFile.stale ? { reuse: fromFile.stale } : {}) });
+      const built = buildIndex(this.vectorSource(), dimension, settings, { chunkSize: LOAD_CHUNK, ...this.tuning(), ...(fromFile.stale ? { reuse: fromFile.stale } : {}) });
       if (built.index.size !== count) {
         throw new StoreError(`Rebuilt ${built.index.size} vectors from ${this.catalogue.location}, which lists ${count} indexed images.`);
       }
@@ -315,6 +333,10 @@ export class FollowingIndex {
     stale.index.add(changes.upserted.ids, changes.upserted.vectors);
     if (stale.index.size !== changes.indexedCount || changes.indexedCount !== expectedCount) return undefined;
     return { index: stale.index, descriptor: stale.descriptor, generation: changes.generation };
+  }
+
+  private tuning(): { tuningQueries?: TuningQueryProvider } {
+    return this.options.tuningQueries ? { tuningQueries: this.options.tuningQueries } : {};
   }
 
   /** The catalogue's stored embeddings, as index builds read them. */
@@ -353,6 +375,7 @@ export class FollowingIndex {
       try {
         const built = await buildIndexInBackground(this.vectorSource(), this.options.dimension, this.options.settings, {
           cancelled: isCancelled,
+          ...this.tuning(),
           onRead: (lastId, count) => {
             rebuild.readUpTo = lastId;
             rebuild.vectorsRead += count;
@@ -430,4 +453,22 @@ function pick(info: { nprobe?: number; efSearch?: number }, keys: readonly ('npr
   const picked: Record<string, number> = {};
   for (const key of keys) if (info[key] !== undefined) picked[key] = info[key];
   return picked;
+}
+
+function sameParams(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/**
+ * nprobe for a search among a selection of `selected` of `total` vectors: the tuned value divided by the
+ * selected share (at most every list). A selection that does not follow the clusters leaves that share of each
+ * list's vectors as candidates, so the lists the unfiltered search visits hold too few of the selection's
+ * nearest neighbours; widening by 1/share keeps as many candidates in play as the tuning measured.
+ */
+function widenedForSelection(params: Readonly<Record<string, number>>, selected: number, total: number, descriptor: IndexDescriptor): Record<string, number> | undefined {
+  if (params.nprobe === undefined || total <= 0 || selected >= total) return { ...params };
+  const nlist = /(?:^|,)IVF(\d+)/.exec(descriptor.factory)?.[1];
+  const widened = Math.ceil(params.nprobe / Math.max(selected / total, 1e-6));
+  return { ...params, nprobe: Math.min(nlist ? Number(nlist) : widened, widened) };
 }

@@ -1,7 +1,7 @@
 import { seededRandom } from '../random';
 import { StoreError } from './errors';
 import { planIndex, type IndexDescriptor, type IndexPlan, type IndexSettings } from './indexPlan';
-import { ExactNeighbours, measureRecall, tuneSearchParameter, TUNING_QUERIES, type TuningQueries } from './tuning';
+import { ExactNeighbours, measureRecallByKind, tunePerKind, TUNING_QUERIES, unstoredQueries, type ExtraTuningQueries, type TuningQueries, type TuningQueryProvider, type TuningSet } from './tuning';
 import { VectorIndex } from './vectorIndex';
 
 /**
@@ -41,6 +41,8 @@ export interface BuildOptions {
    * change to an id above it will still be read; one at or below it must be replayed onto the result.
    */
   onRead?: (lastId: number, count: number) => void;
+  /** Query vectors of other kinds (text embeddings) the search parameter is tuned for too (tuning.ts). */
+  tuningQueries?: TuningQueryProvider;
 }
 
 /** Cancels a background build at its next step. */
@@ -51,12 +53,15 @@ export class BuildCancelledError extends StoreError {
 const DEFAULT_CHUNK = 16_384;
 
 type Step = void | Promise<void>;
+type TunedRecall = NonNullable<IndexDescriptor['measuredRecallByKind']>;
 
 interface StepRunner {
   train(index: VectorIndex, sample: Float32Array): Step;
   add(index: VectorIndex, ids: number[], vectors: Float32Array): Step;
   /** A point where a background build lets other work run. */
   pause(): Step;
+  /** Hands the provider's queries to `use`: a background build waits for them, a synchronous one takes what is ready. */
+  tuningQueries(provider: TuningQueryProvider, use: (queries: readonly ExtraTuningQueries[]) => void): Step;
 }
 
 /** The build, as steps: a runner decides whether each one blocks or is awaited. */
@@ -94,7 +99,13 @@ function* buildSteps(source: VectorSource, dimension: number, settings: IndexSet
 
   const tuningIds = sampleIds.slice(0, tuningCount);
   const queries: TuningQueries = tuningIds.length > 0 ? source.byIds(tuningIds) : { ids: [], vectors: new Float32Array(0) };
-  const exact = new ExactNeighbours(queries, dimension, (d) => VectorIndex.create(d, 'IDMap2,Flat'));
+  const flatIndex = (d: number) => VectorIndex.create(d, 'IDMap2,Flat');
+  const exact = new ExactNeighbours(queries, dimension, flatIndex);
+  let extraQueries: readonly ExtraTuningQueries[] = [];
+  if (queries.ids.length > 0 && options.tuningQueries) yield run.tuningQueries(options.tuningQueries, (got) => (extraQueries = got));
+  const extra = extraQueries
+    .filter((set) => queries.ids.length > 0 && set.vectors.length > 0 && set.vectors.length % dimension === 0)
+    .map((set) => ({ kind: set.kind, exact: new ExactNeighbours(unstoredQueries(set.vectors, dimension), dimension, flatIndex) }));
   // The tuning queries stay out of the index (and out of the training sample) until tuning is done, so
   // that they are fresh queries, as a new photo or a text is: a graph (HNSW) finds a vector's neighbours
   // more easily when the vector itself is in it, and centroids fit their own training points best.
@@ -114,6 +125,7 @@ function* buildSteps(source: VectorSource, dimension: number, settings: IndexSet
     if (queries.ids.length > 0) {
       const tuneStart = performance.now();
       exact.addChunk(kept.ids, kept.vectors);
+      for (const set of extra) set.exact.addChunk(kept.ids, kept.vectors);
       timings.tuneMs += performance.now() - tuneStart;
     }
     afterId = chunk.ids[chunk.ids.length - 1]!;
@@ -123,18 +135,27 @@ function* buildSteps(source: VectorSource, dimension: number, settings: IndexSet
   const tuneStart = performance.now();
   let searchParams: Record<string, number> = {};
   let measuredRecall: number | null = null;
+  let measuredRecallByKind: TunedRecall = {};
+  let searchParamsByKind: IndexDescriptor['searchParamsByKind'];
+  const sets: TuningSet[] = [{ kind: 'image', queries, truth: exact.truth() }, ...extra.map((set) => ({ kind: set.kind, queries: set.exact.queries, truth: set.exact.truth() }))];
+  const measure = () => {
+    measuredRecallByKind = measureRecallByKind(index, sets);
+    measuredRecall = Math.min(...Object.values(measuredRecallByKind));
+  };
   const configured = Object.keys(settings.searchParams).length > 0;
   if (configured && plan.searchParameter !== undefined) {
     searchParams = index.applySearchParameters(settings.searchParams);
-    if (queries.ids.length > 0) measuredRecall = measureRecall(index, queries, exact.truth());
+    if (queries.ids.length > 0) measure();
   } else if (reuse && plan.searchParameter !== undefined && Object.keys(reuse.descriptor.searchParams).length > 0) {
     index.setSearchParameters(reuse.descriptor.searchParams);
     searchParams = { ...reuse.descriptor.searchParams };
-    measuredRecall = queries.ids.length > 0 ? measureRecall(index, queries, exact.truth()) : null;
+    if (queries.ids.length > 0) measure();
   } else if (plan.searchParameter !== undefined && queries.ids.length > 0) {
-    const tuned = tuneSearchParameter(index, plan.searchParameter, queries, exact.truth(), settings.targetRecall, plan.nlist !== undefined ? { nlist: plan.nlist } : {});
+    const tuned = tunePerKind(index, plan.searchParameter, sets, settings.targetRecall, plan.nlist !== undefined ? { nlist: plan.nlist } : {});
     searchParams = tuned.params;
-    measuredRecall = tuned.recall;
+    searchParamsByKind = tuned.paramsByKind;
+    measuredRecallByKind = tuned.recallByKind;
+    measuredRecall = Math.min(...Object.values(tuned.recallByKind));
   }
   timings.tuneMs += performance.now() - tuneStart;
   if (heldOutIds.length > 0) {
@@ -143,7 +164,7 @@ function* buildSteps(source: VectorSource, dimension: number, settings: IndexSet
     yield run.add(index, heldOutIds, vectors);
   }
 
-  return { index, descriptor: describeBuild(plan, index, count, searchParams, measuredRecall, settings), timings };
+  return { index, descriptor: { ...describeBuild(plan, index, count, searchParams, measuredRecall, settings), measuredRecallByKind, ...(searchParamsByKind ? { searchParamsByKind } : {}) }, timings };
 }
 
 function describeBuild(
@@ -172,6 +193,7 @@ export function buildIndex(source: VectorSource, dimension: number, settings: In
     train: (index, sample) => index.train(sample),
     add: (index, ids, vectors) => index.add(ids, vectors),
     pause: () => undefined,
+    tuningQueries: (provider, use) => use(provider.ready()),
   });
   for (let step = steps.next(); ; step = steps.next()) {
     if (step.done) return step.value;
@@ -192,6 +214,7 @@ export async function buildIndexInBackground(
     train: (index, sample) => index.trainAsync(sample),
     add: (index, ids, vectors) => index.addAsync(ids, vectors),
     pause: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    tuningQueries: (provider, use) => provider.load().then(use, () => use(provider.ready())),
   });
   for (let step = steps.next(); ; step = steps.next()) {
     if (step.done) return step.value;

@@ -209,7 +209,7 @@ function readSidecar(sidecarPath: string): IndexSidecar | string {
 
 function readDescriptor(value: unknown): IndexDescriptor | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { factory, description, builtFor, searchParams, measuredRecall, targetRecall, reason } = value as Record<string, unknown>;
+  const { factory, description, builtFor, searchParams, measuredRecall, measuredRecallByKind, searchParamsByKind, targetRecall, reason } = value as Record<string, unknown>;
   if (typeof factory !== 'string' || factory === '' || typeof description !== 'string' || typeof builtFor !== 'number' || !Number.isSafeInteger(builtFor) || builtFor < 0) return undefined;
   if (typeof searchParams !== 'object' || searchParams === null) return undefined;
   const params: Record<string, number> = {};
@@ -225,9 +225,35 @@ function readDescriptor(value: unknown): IndexDescriptor | undefined {
     builtFor,
     searchParams: params,
     measuredRecall,
+    ...recallByKindOf(measuredRecallByKind),
+    ...paramsByKindOf(searchParamsByKind),
     targetRecall,
     reason: typeof reason === 'string' ? reason : '',
   };
+}
+
+/** The per-kind search parameters of a sidecar (absent in older ones: every query then uses searchParams). */
+function paramsByKindOf(value: unknown): Pick<IndexDescriptor, 'searchParamsByKind'> {
+  if (typeof value !== 'object' || value === null) return {};
+  const byKind: NonNullable<IndexDescriptor['searchParamsByKind']> = {};
+  for (const kind of ['image', 'text'] as const) {
+    const params = (value as Record<string, unknown>)[kind];
+    if (typeof params !== 'object' || params === null) continue;
+    const entries = Object.entries(params);
+    if (entries.every(([, param]) => typeof param === 'number' && Number.isFinite(param))) byKind[kind] = Object.fromEntries(entries) as Record<string, number>;
+  }
+  return { searchParamsByKind: byKind };
+}
+
+/** The per-kind recalls of a sidecar (written since they were measured; older sidecars have none). */
+function recallByKindOf(value: unknown): Pick<IndexDescriptor, 'measuredRecallByKind'> {
+  if (typeof value !== 'object' || value === null) return {};
+  const byKind: NonNullable<IndexDescriptor['measuredRecallByKind']> = {};
+  for (const kind of ['image', 'text'] as const) {
+    const recall = (value as Record<string, unknown>)[kind];
+    if (typeof recall === 'number' && Number.isFinite(recall)) byKind[kind] = recall;
+  }
+  return { measuredRecallByKind: byKind };
 }
 
 /** A folder (or other non-file) where the index file belongs cannot be renamed over: it is kept, renamed aside. */

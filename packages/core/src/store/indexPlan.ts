@@ -244,6 +244,10 @@ export interface IndexDescriptor {
   searchParams: Record<string, number>;
   /** recall@10 measured when tuning, null when not measured (exact search, or configured parameters). */
   measuredRecall: number | null;
+  /** recall@10 per kind of tuning query ('image': held-out stored vectors; 'text': embedded phrases); absent in older sidecars. */
+  measuredRecallByKind?: Partial<Record<'image' | 'text', number>>;
+  /** Tuned parameters per kind of query (a text query is searched with the text kind's); absent when configured or not tuned. */
+  searchParamsByKind?: Partial<Record<'image' | 'text', Record<string, number>>>;
   /** The target recall the parameters were tuned for. */
   targetRecall: number;
   /** Why this index was chosen. */

@@ -20,6 +20,7 @@ import { WriterLock } from './lock';
 import { ModelSwitchedError, type CompletedSwitch, type StagedModel, type StagedVector, type StagingTarget } from './modelStaging';
 import type { FilterableImage } from './metadataRows';
 import type { VectorHit } from './vectorIndex';
+import type { QueryKind, TuningQueryProvider } from './tuning';
 import type { ImageMetadata } from '../metadata';
 import { CATALOGUE_FILE_NAME, SqliteCatalogue } from './sqliteCatalogue';
 import type { CatalogueImage, ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
@@ -62,9 +63,9 @@ export class ImageLibrary implements ImageStore {
     const model = modelOf(options);
     const settings = resolveIndexSettings(options.index);
     const dir = path.resolve(dataDir);
-    if (!options.writable) return ImageLibrary.openSqliteReader(dir, model, settings);
+    if (!options.writable) return ImageLibrary.openSqliteReader(dir, model, settings, options.tuningQueries);
     try {
-      return openRetryingWhileBusy(() => ImageLibrary.openSqliteWriter(dir, model, settings));
+      return openRetryingWhileBusy(() => ImageLibrary.openSqliteWriter(dir, model, settings, options.tuningQueries));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_READONLY') {
@@ -96,6 +97,7 @@ export class ImageLibrary implements ImageStore {
         dataDir: dir,
         role: options.writable ? 'writer' : 'reader',
         catchUpStaleFile: true,
+        ...(options.tuningQueries ? { tuningQueries: options.tuningQueries } : {}),
         onChange: (change) => owner.library?.updateRows(change),
       });
       const library = new ImageLibrary(dir, options.writable, model, catalogue, undefined, index);
@@ -108,7 +110,7 @@ export class ImageLibrary implements ImageStore {
     }
   }
 
-  private static openSqliteWriter(dataDir: string, model: ModelIdentity, settings: IndexSettings): ImageLibrary {
+  private static openSqliteWriter(dataDir: string, model: ModelIdentity, settings: IndexSettings, tuningQueries?: TuningQueryProvider): ImageLibrary {
     fs.mkdirSync(dataDir, { recursive: true });
     const catalogue = SqliteCatalogue.openForWriting(path.join(dataDir, CATALOGUE_FILE_NAME));
     let lock: WriterLock;
@@ -122,7 +124,7 @@ export class ImageLibrary implements ImageStore {
       checkModel(dataDir, catalogue.initialise(model), model);
       // Only the lock holder touches these: leftovers of a writer that crashed while saving (or locking).
       removeIndexLeftovers(dataDir, [lock.lockPath]);
-      const index = FollowingIndex.open(catalogue, { dimension: model.dimension, settings, dataDir, role: 'writer' });
+      const index = FollowingIndex.open(catalogue, { dimension: model.dimension, settings, dataDir, role: 'writer', ...(tuningQueries ? { tuningQueries } : {}) });
       return new ImageLibrary(dataDir, true, model, catalogue, lock, index);
     } catch (error) {
       lock.release();
@@ -131,11 +133,11 @@ export class ImageLibrary implements ImageStore {
     }
   }
 
-  private static openSqliteReader(dataDir: string, model: ModelIdentity, settings: IndexSettings): ImageLibrary {
+  private static openSqliteReader(dataDir: string, model: ModelIdentity, settings: IndexSettings, tuningQueries?: TuningQueryProvider): ImageLibrary {
     const catalogue = ImageLibrary.openSqliteForReading(dataDir, model);
     try {
       checkModel(dataDir, requireMeta(catalogue), model);
-      const index = FollowingIndex.open(catalogue, { dimension: model.dimension, settings, dataDir, role: 'reader' });
+      const index = FollowingIndex.open(catalogue, { dimension: model.dimension, settings, dataDir, role: 'reader', ...(tuningQueries ? { tuningQueries } : {}) });
       return new ImageLibrary(dataDir, false, model, catalogue, undefined, index);
     } catch (error) {
       catalogue.close();
@@ -208,10 +210,18 @@ export class ImageLibrary implements ImageStore {
     if (!this.closed) await this.index.whenRebuilt();
   }
 
-  /** The k most similar indexed images, best first. k is clamped to count(); an empty library gives []. */
-  search(query: Float32Array, k: number): ScoredImage[] {
+  /**
+   * The k most similar indexed images, best first. k is clamped to count(); an empty library gives []. `kind`
+   * ('text' for a text query) picks the search parameters tuned for that kind of query (tuning.ts). An
+   * approximate index's candidates (RERANK_FACTOR * k) are re-scored with the stored vectors, so that the
+   * order and the scores are exact among them: 8-bit codes cannot tell apart neighbours whose cosines differ
+   * in the third decimal, as photos of one kind often do.
+   */
+  search(query: Float32Array, k: number, kind?: QueryKind): ScoredImage[] {
     this.assertOpen();
-    return this.withRows(this.index.search(normalisedQuery(query, this.dimension), k));
+    const unit = normalisedQuery(query, this.dimension);
+    if (this.index.exact) return this.withRows(this.index.search(unit, k, undefined, kind));
+    return this.withRows(this.reranked(unit, k, this.index.search(unit, k * RERANK_FACTOR, undefined, kind)));
   }
 
   /**
@@ -219,13 +229,26 @@ export class ImageLibrary implements ImageStore {
    * when the index is exact, or when the subset is small enough to scan its stored vectors exactly
    * (EXACT_SUBSET_MAX); otherwise the approximate index searched with a FAISS ID selector.
    */
-  searchAmong(query: Float32Array, k: number, ids: readonly number[], options: { exactSubsetMax?: number } = {}): ScoredImage[] {
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options: { exactSubsetMax?: number; kind?: QueryKind } = {}): ScoredImage[] {
     this.assertOpen();
     if (ids.length === 0 || k < 1) return [];
     const unit = normalisedQuery(query, this.dimension);
-    const scan = !this.index.exact && ids.length <= (options.exactSubsetMax ?? EXACT_SUBSET_MAX);
-    const hits = scan ? this.scanExactly(unit, k, ids) : this.index.search(unit, k, ids);
+    if (this.index.exact) return this.withRows(this.index.search(unit, k, ids, options.kind));
+    const scan = ids.length <= (options.exactSubsetMax ?? EXACT_SUBSET_MAX);
+    const hits = scan ? this.scanExactly(unit, k, ids) : this.reranked(unit, k, this.index.search(unit, k * RERANK_FACTOR, ids, options.kind));
     return this.withRows(hits);
+  }
+
+  /** The k best of an approximate index's candidates, scored with their stored vectors. */
+  private reranked(unit: Float32Array, k: number, candidates: readonly VectorHit[]): VectorHit[] {
+    if (candidates.length === 0) return [];
+    try {
+      return this.scanExactly(unit, k, candidates.map((hit) => hit.id));
+    } catch (error) {
+      // A replica whose PostgreSQL is unreachable goes on answering from its index alone (approximate scores).
+      if (!this.rows) throw error;
+      return candidates.slice(0, k);
+    }
   }
 
   /**
@@ -238,6 +261,20 @@ export class ImageLibrary implements ImageStore {
     const key = `${meta?.generation ?? 0}:${meta?.lastReindexAt ?? 0}:${this.metadataWrites}`;
     if (this.filterable?.key !== key) this.filterable = { key, images: this.catalogue.filterableImages() };
     return this.filterable.images;
+  }
+
+  /** What filterableImages() holds for the given ids (others left out), without loading every row: for search hits. */
+  filterableImagesByIds(ids: readonly number[]): Map<number, FilterableImage> {
+    this.assertOpen();
+    try {
+      return new Map(this.catalogue.filterableImagesByIds(ids).map((image) => [image.id, image]));
+    } catch (error) {
+      // Metadata only describes hits: a replica whose PostgreSQL is unreachable goes on serving (getImage), from
+      // the cached list when it has one, else without metadata.
+      if (!this.rows) throw error;
+      const cached = new Map((this.filterable?.images ?? []).map((image) => [image.id, image]));
+      return new Map(ids.flatMap((id) => (cached.has(id) ? [[id, cached.get(id)!] as const] : [])));
+    }
   }
 
   /** Indexed files whose metadata has not been read yet (embedded before it was recorded). */
@@ -499,6 +536,8 @@ export class ImageLibrary implements ImageStore {
 const ROW_CHUNK = 100_000;
 /** A filter selecting at most this many images is searched by an exact scan of their stored vectors (approximate indexes). */
 export const EXACT_SUBSET_MAX = 4096;
+/** An approximate index returns this many times k candidates for re-scoring with the stored vectors. */
+export const RERANK_FACTOR = 4;
 
 function modelOf(options: OpenLibraryOptions): ModelIdentity {
   const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension, precision: options.precision ?? DEFAULT_PRECISION };

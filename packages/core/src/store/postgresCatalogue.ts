@@ -310,6 +310,11 @@ export class PostgresCatalogue implements Catalogue {
     return this.pg.query<FilterableRow>(`SELECT ${FILTERABLE_COLUMNS} FROM sis.images WHERE ${INDEXED} ORDER BY id`).rows.map(toFilterableImage);
   }
 
+  filterableImagesByIds(ids: readonly number[]): FilterableImage[] {
+    if (ids.length === 0) return [];
+    return this.pg.query<FilterableRow>(`SELECT ${FILTERABLE_COLUMNS} FROM sis.images WHERE id = ANY($1::bigint[]) AND ${INDEXED}`, [ids]).rows.map(toFilterableImage);
+  }
+
   pathsWithoutMetadata(): string[] {
     return this.pg
       .query<{ path: string }>(`SELECT path FROM sis.images WHERE ${INDEXED} AND metadata_read_at IS NULL ORDER BY path COLLATE "C"`)

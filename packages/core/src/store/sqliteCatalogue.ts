@@ -320,6 +320,15 @@ export class SqliteCatalogue implements Catalogue {
     return this.db.prepare<[], FilterableRow>(`SELECT ${columns} FROM images WHERE ${INDEXED} ORDER BY id`).all().map(toFilterableImage);
   }
 
+  filterableImagesByIds(ids: readonly number[]): FilterableImage[] {
+    if (ids.length === 0) return [];
+    const columns = schemaVersionOf(this.db) >= 3 ? FILTERABLE_COLUMNS : `id, mtime_ms, width, height, ${METADATA_COLUMN_NAMES.map((name) => `NULL AS ${name}`).join(', ')}`;
+    return this.db
+      .prepare<[string], FilterableRow>(`SELECT ${columns} FROM images WHERE id IN (SELECT value FROM json_each(?)) AND ${INDEXED}`)
+      .all(JSON.stringify(ids))
+      .map(toFilterableImage);
+  }
+
   pathsWithoutMetadata(): string[] {
     if (schemaVersionOf(this.db) < 3) return this.db.prepare<[], { path: string }>(`SELECT path FROM images WHERE ${INDEXED} ORDER BY path`).all().map((row) => row.path);
     return this.db

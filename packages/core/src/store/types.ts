@@ -4,6 +4,7 @@ import type { ImageMetadata } from '../metadata';
 import type { IndexKind, IndexSettings } from './indexPlan';
 import type { ModelSwitchWriter, StagedModel } from './modelStaging';
 import type { FilterableImage } from './metadataRows';
+import type { QueryKind, TuningQueryProvider } from './tuning';
 
 export type FileStatus = 'indexed' | 'skipped';
 
@@ -97,6 +98,8 @@ export interface OpenLibraryOptions {
   writable: boolean;
   /** How the vector index is chosen and tuned (defaults: indexPlan.ts). */
   index?: Partial<IndexSettings>;
+  /** Text embeddings an approximate index's search parameter is tuned for besides image queries (tuning.ts). */
+  tuningQueries?: TuningQueryProvider;
 }
 
 export interface LibraryStats {
@@ -137,6 +140,8 @@ export interface LibraryStats {
     targetRecall: number;
     /** recall@10 against exact search measured on a sample of the collection when the index was built; null if not measured. */
     measuredRecall: number | null;
+    /** The same per kind of tuning query: image (held-out stored vectors), text (embedded phrases; absent when the model did not provide them). */
+    measuredRecallByKind: { image?: number; text?: number };
     /** Heap bytes the index holds in this process. */
     memoryBytes: number;
     /** Bytes of the index file mapped rather than read (IVF lists, readers). */
@@ -180,7 +185,8 @@ export interface ImageStore extends ModelSwitchWriter {
   /** Claims the reindex of a folder for this process (throws ReindexRunningError while another holds it). */
   claimReindex(root: string): { release(): void };
   recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
-  search(query: Float32Array, k: number): ScoredImage[];
+  /** kind: 'text' for a text query (its own tuned search parameters), else image queries'. */
+  search(query: Float32Array, k: number, kind?: QueryKind): ScoredImage[];
   /** The catalogue's change sequence now (what a result computed over the whole library is valid for). */
   catalogueGeneration(): number;
   /** Up to `limit` indexed images' embeddings with id > afterId, ascending by id (a whole-library pass, e.g. duplicates). */
@@ -188,9 +194,11 @@ export interface ImageStore extends ModelSwitchWriter {
   /** Indexed rows by id (ids no longer indexed are absent). */
   imagesByIds(ids: readonly number[]): Map<number, CatalogueImage>;
   /** The k best among the given ids: the true top-k of that subset (exact scan or FAISS ID selector). */
-  searchAmong(query: Float32Array, k: number, ids: readonly number[], options?: { exactSubsetMax?: number }): ScoredImage[];
+  searchAmong(query: Float32Array, k: number, ids: readonly number[], options?: { exactSubsetMax?: number; kind?: QueryKind }): ScoredImage[];
   /** Every indexed image with its metadata (null where not read yet), ascending by id; cached until the catalogue changes. */
   filterableImages(): readonly FilterableImage[];
+  /** The same for the given ids only (others left out). */
+  filterableImagesByIds(ids: readonly number[]): Map<number, FilterableImage>;
   /** Indexed files whose metadata has not been read yet. */
   pathsWithoutMetadata(): string[];
   /** Stores metadata read from files, vectors untouched (writers). */

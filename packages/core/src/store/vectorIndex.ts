@@ -38,6 +38,19 @@ export interface VectorIndexInfo {
   efSearch?: number;
 }
 
+/** FAISS labels of a list of allowed ids, kept while the list lives: a memoised filter selection (selectIds) converts once. */
+const labelsOfAllowed = new WeakMap<readonly number[], BigInt64Array>();
+
+function allowedLabels(allowed: readonly number[]): BigInt64Array {
+  const frozen = Object.isFrozen(allowed);
+  const known = frozen ? labelsOfAllowed.get(allowed) : undefined;
+  if (known) return known;
+  const labels = BigInt64Array.from(allowed, (id) => BigInt(id));
+  // Only a frozen list cannot change under its cached labels.
+  if (frozen) labelsOfAllowed.set(allowed, labels);
+  return labels;
+}
+
 export class VectorIndex {
   private constructor(
     private readonly index: Index,
@@ -190,7 +203,7 @@ export class VectorIndex {
   private searchAllowed(query: Float32Array, k: number, allowed: readonly number[]): { ids: BigInt64Array; scores: Float32Array } {
     const limit = Math.min(Math.floor(k), this.size, allowed.length);
     if (!(limit >= 1)) return { ids: new BigInt64Array(0), scores: new Float32Array(0) };
-    const { labels, distances } = this.index.search(query, limit, BigInt64Array.from(allowed, (id) => BigInt(id)));
+    const { labels, distances } = this.index.search(query, limit, allowedLabels(allowed));
     return { ids: labels, scores: distances };
   }
 

@@ -64,6 +64,7 @@ describe('Searcher.searchTerms against the Python reference embeddings', () => {
     },
     getByPath: () => undefined,
     getById: (id) => (Number.isInteger(id) && id >= 1 && id <= photos.length ? { id, embedding: stored(id) } : undefined),
+    filterableImagesByIds: () => new Map(),
   };
   let searcher: Searcher;
 

@@ -212,3 +212,18 @@ describe('Searcher: filter and sort', () => {
     }
   });
 });
+
+describe('selectIds', () => {
+  const images = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, mtimeMs: i * 1000, width: 10 + i, height: 10, metadata: null }));
+  test('is remembered per list of images and filter: the same frozen ids until the list is replaced', () => {
+    const first = selectIds(images, { minWidth: 40 });
+    expect(first).toEqual(Array.from({ length: 20 }, (_, i) => i + 31));
+    expect(Object.isFrozen(first)).toBe(true);
+    // The same filter, written differently (normalised first), gives the very same list.
+    expect(selectIds(images, { minWidth: 40, fileTypes: undefined })).toBe(first);
+    expect(selectIds(images, { takenTo: 5000 })).toEqual([1, 2, 3, 4, 5]);
+    // A new list (the catalogue changed) is filtered again.
+    const changed = images.filter((image) => image.id !== 31);
+    expect(selectIds(changed, { minWidth: 40 })).toEqual(first.slice(1));
+  });
+});

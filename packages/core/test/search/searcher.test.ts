@@ -8,6 +8,17 @@ const vectors: Record<number, [number, number]> = {
   4: [-1, 0],
 };
 
+const PHOTO_2 = {
+  folder: 'trips',
+  fileType: 'jpeg',
+  orientation: 'portrait' as const,
+  takenAt: Date.UTC(2021, 6, 14, 9, 30),
+  cameraMake: 'Canon',
+  cameraModel: 'EOS 5D',
+  latitude: 41.9,
+  longitude: 12.5,
+};
+
 const library: LibraryReader = {
   count: () => 4,
   search(query, k) {
@@ -27,6 +38,8 @@ const library: LibraryReader = {
     const vector = vectors[id];
     return vector && { id, embedding: Float32Array.from(vector) };
   },
+  // Image 2 has its metadata read; the others not yet.
+  filterableImagesByIds: (ids) => new Map(ids.map((id) => [id, { id, mtimeMs: 0, width: 10, height: 20, metadata: id === 2 ? PHOTO_2 : null }])),
 };
 
 const embedder: Embedder = {
@@ -45,6 +58,14 @@ describe('Searcher', () => {
     expect(result.hits.map((hit) => hit.id)).toEqual([2, 3]);
     expect(result.totalImages).toBe(4);
     expect(result.hits[0]!.score).toBeCloseTo(Math.cos(0.5), 6);
+  });
+
+  it('hits carry the metadata the catalogue recorded for them (null where not read yet)', async () => {
+    const { hits } = await searcher.similarToId(1, 2);
+    expect(hits.map((hit) => [hit.id, hit.metadata])).toEqual([
+      [2, PHOTO_2],
+      [3, null],
+    ]);
   });
 
   it('gives the same answer by id and by path', async () => {

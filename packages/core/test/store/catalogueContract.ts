@@ -208,6 +208,9 @@ export function describeCatalogueContract(name: string, backend: CatalogueBacken
         { id: appendedIds[1], mtimeMs: without!.mtimeMs, width: without!.width, height: without!.height, metadata: null },
       ]);
       expect(catalogue.pathsWithoutMetadata()).toEqual([without!.path]);
+      const byIds = catalogue.filterableImagesByIds([appendedIds[1]!, 999_999, appendedIds[0]!]);
+      expect(new Map(byIds.map((image) => [image.id, image.metadata]))).toEqual(new Map([[appendedIds[0], metadata], [appendedIds[1], null]]));
+      expect(catalogue.filterableImagesByIds([])).toEqual([]);
 
       const later = { ...metadata, folder: '', fileType: 'png', orientation: 'square' as const, takenAt: null, cameraMake: null, cameraModel: null, latitude: null, longitude: null };
       catalogue.recordMetadata([{ path: without!.path, metadata: later }, { path: '/photos/unknown.jpg', metadata: later }], 200);

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { ReindexJob as CoreReindexJob, SearchResult as CoreSearchResult } from '@sis/core';
+import type { ImageMetadata, ReindexJob as CoreReindexJob, SearchResult as CoreSearchResult } from '@sis/core';
 import type { ApiContext } from '../context';
 import { UserInputError } from '../errors';
 import { presentModelName } from '../modelChoices';
-import type { Image, ReindexJob, ReindexJobState, ReindexPhase, SearchResult } from './types';
+import type { Image, ReindexJob, ReindexJobState, ReindexPhase, SearchHit, SearchResult } from './types';
 
 /** Catalogue ids are positive integers; anything else cannot name an image. */
 export function parseImageId(id: string): number | undefined {
@@ -31,10 +31,22 @@ export function presentImage(image: { id: number; path: string; width: number; h
 
 export function presentSearchResult(result: CoreSearchResult, ctx: ApiContext): SearchResult {
   return {
-    hits: result.hits.map((hit) => ({ ...presentImage(hit, ctx), score: hit.score })),
+    hits: result.hits.map((hit) => ({ ...presentImage(hit, ctx), score: hit.score, ...presentHitMetadata(hit.metadata) })),
     totalImages: result.totalImages,
     tookMs: result.tookMs,
     minScore: result.minScore ?? null,
+  };
+}
+
+/** The recorded metadata a hit shows (all null until a reindex has read the file's). */
+export function presentHitMetadata(metadata: ImageMetadata | null): Pick<SearchHit, 'takenAt' | 'cameraMake' | 'cameraModel' | 'fileType' | 'latitude' | 'longitude'> {
+  return {
+    takenAt: metadata?.takenAt == null ? null : new Date(metadata.takenAt),
+    cameraMake: metadata?.cameraMake ?? null,
+    cameraModel: metadata?.cameraModel ?? null,
+    fileType: metadata?.fileType || null,
+    latitude: metadata?.latitude ?? null,
+    longitude: metadata?.longitude ?? null,
   };
 }
 

@@ -24,6 +24,8 @@ export class StatsResolver {
           .map(([name, value]) => `${name}=${value}`)
           .join(','),
         measuredRecall: stats.index.measuredRecall,
+        measuredRecallImage: stats.index.measuredRecallByKind.image ?? null,
+        measuredRecallText: stats.index.measuredRecallByKind.text ?? null,
         memoryBytes: stats.index.memoryBytes,
         fileBytes: stats.index.fileBytes,
         rebuilding: stats.index.rebuilding?.reason ?? null,

@@ -45,6 +45,24 @@ export class Image {
 export class SearchHit extends Image {
   @Field(() => Float, { description: 'Cosine similarity with the query, from -1 to 1; hits are sorted by it, best first.' })
   score!: number;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the photo was taken (EXIF DateTimeOriginal, read as UTC wall-clock time); null when the file has none or its metadata has not been read yet.' })
+  takenAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Camera maker (EXIF Make), e.g. "Canon"; null when absent.' })
+  cameraMake!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Camera model (EXIF Model), e.g. "EOS 5D"; null when absent.' })
+  cameraModel!: string | null;
+
+  @Field(() => String, { nullable: true, description: "File type as the decoder names it: jpeg, png, webp, gif, tiff, avif, heif; null until the file's metadata has been read (the next reindex reads it)." })
+  fileType!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'GPS latitude in WGS84 degrees (EXIF); null when absent.' })
+  latitude!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'GPS longitude in WGS84 degrees (EXIF); null when absent.' })
+  longitude!: number | null;
 }
 
 @ObjectType()
@@ -183,6 +201,12 @@ export class IndexStats {
 
   @Field(() => Float, { nullable: true, description: 'recall@10 against exact search measured when the index was built; null when not measured (exact search).' })
   measuredRecall!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'The same on image queries alone (held-out stored vectors); null when not measured.' })
+  measuredRecallImage!: number | null;
+
+  @Field(() => Float, { nullable: true, description: "The same on text queries (the model's embeddings of built-in phrases); null when not measured (exact search, or built without the model)." })
+  measuredRecallText!: number | null;
 
   @Field(() => Float, { description: 'Bytes the index holds in memory in this server.' })
   memoryBytes!: number;
