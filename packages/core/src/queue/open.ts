@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config';
 import { ClipEmbedder, type Embedder } from '../embedding';
-import { withLibraryModel } from '../engine';
+import { withLibraryModel } from '../store';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, decodeThreadsFor, scanOptionsOf } from '../indexing';
 import { PostgresCatalogue } from '../store';
 import { BatchEmbedder, type ReadImage } from './batchEmbedder';
