@@ -229,6 +229,7 @@ export class FollowingIndex {
       targetRecall: descriptor.targetRecall,
       measuredRecall: descriptor.measuredRecall,
       measuredRecallByKind: { ...descriptor.measuredRecallByKind },
+      searchParamsByKind: Object.keys(this.options.settings.searchParams).length > 0 ? {} : { ...descriptor.searchParamsByKind },
       memoryBytes: info.memoryBytes,
       mappedBytes: info.mappedBytes,
       fileBytes: fileSizeOrNull(indexFilePaths(this.options.dataDir).indexPath),

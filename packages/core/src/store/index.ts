@@ -1,5 +1,5 @@
 /** The storage layer: a catalogue (source of truth: SQLite, or PostgreSQL) + the FAISS index that follows it. */
-export { ImageLibrary, EXACT_SUBSET_MAX, RERANK_FACTOR } from './library';
+export { ImageLibrary, EXACT_SUBSET_MAX } from './library';
 export type { FilterableImage } from './metadataRows';
 export type { Catalogue, CatalogueMeta, CatalogueChanges, CommittedChanges, ChangesSince, EmbeddingRows } from './catalogue';
 export { SqliteCatalogue, CATALOGUE_FILE_NAME } from './sqliteCatalogue';
@@ -40,7 +40,7 @@ export {
 } from './indexPlan';
 export { buildIndex, buildIndexInBackground, type VectorSource, type BuiltIndex } from './indexBuild';
 export { VectorIndex, type VectorHit, type VectorIndexInfo } from './vectorIndex';
-export { RECALL_K, type TuningQueryProvider, type ExtraTuningQueries, type QueryKind } from './tuning';
+export { RECALL_K, RERANK_FACTOR, type TuningQueryProvider, type ExtraTuningQueries, type QueryKind } from './tuning';
 export { LOCK_FILE_NAME } from './lock';
 export {
   StoreError,

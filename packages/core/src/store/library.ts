@@ -20,7 +20,7 @@ import { WriterLock } from './lock';
 import { ModelSwitchedError, type CompletedSwitch, type StagedModel, type StagedVector, type StagingTarget } from './modelStaging';
 import type { FilterableImage } from './metadataRows';
 import type { VectorHit } from './vectorIndex';
-import type { QueryKind, TuningQueryProvider } from './tuning';
+import { RERANK_FACTOR, type QueryKind, type TuningQueryProvider } from './tuning';
 import type { ImageMetadata } from '../metadata';
 import { CATALOGUE_FILE_NAME, SqliteCatalogue } from './sqliteCatalogue';
 import type { CatalogueImage, ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
@@ -536,8 +536,7 @@ export class ImageLibrary implements ImageStore {
 const ROW_CHUNK = 100_000;
 /** A filter selecting at most this many images is searched by an exact scan of their stored vectors (approximate indexes). */
 export const EXACT_SUBSET_MAX = 4096;
-/** An approximate index returns this many times k candidates for re-scoring with the stored vectors. */
-export const RERANK_FACTOR = 4;
+
 
 function modelOf(options: OpenLibraryOptions): ModelIdentity {
   const model: ModelIdentity = { modelName: options.modelName, dimension: options.dimension, precision: options.precision ?? DEFAULT_PRECISION };

@@ -142,6 +142,8 @@ export interface LibraryStats {
     measuredRecall: number | null;
     /** The same per kind of tuning query: image (held-out stored vectors), text (embedded phrases; absent when the model did not provide them). */
     measuredRecallByKind: { image?: number; text?: number };
+    /** Search parameters tuned per kind of query (a text query uses the text kind's); empty when configured or not tuned. */
+    searchParamsByKind: { image?: Record<string, number>; text?: Record<string, number> };
     /** Heap bytes the index holds in this process. */
     memoryBytes: number;
     /** Bytes of the index file mapped rather than read (IVF lists, readers). */

@@ -24,6 +24,11 @@ export class StatsResolver {
           .map(([name, value]) => `${name}=${value}`)
           .join(','),
         measuredRecall: stats.index.measuredRecall,
+        textSearchParams: stats.index.searchParamsByKind.text
+          ? Object.entries(stats.index.searchParamsByKind.text)
+              .map(([name, value]) => `${name}=${value}`)
+              .join(',')
+          : null,
         measuredRecallImage: stats.index.measuredRecallByKind.image ?? null,
         measuredRecallText: stats.index.measuredRecallByKind.text ?? null,
         memoryBytes: stats.index.memoryBytes,

@@ -202,6 +202,9 @@ export class IndexStats {
   @Field(() => Float, { nullable: true, description: 'recall@10 against exact search measured when the index was built; null when not measured (exact search).' })
   measuredRecall!: number | null;
 
+  @Field(() => String, { nullable: true, description: 'Search parameters of text queries when tuned apart from image queries (e.g. "nprobe=64"); null when text queries use searchParams.' })
+  textSearchParams!: string | null;
+
   @Field(() => Float, { nullable: true, description: 'The same on image queries alone (held-out stored vectors); null when not measured.' })
   measuredRecallImage!: number | null;
 
