@@ -138,8 +138,15 @@ function* buildSteps(source: VectorSource, dimension: number, settings: IndexSet
   let measuredRecallByKind: TunedRecall = {};
   let searchParamsByKind: IndexDescriptor['searchParamsByKind'];
   const sets: TuningSet[] = [{ kind: 'image', queries, truth: exact.truth() }, ...extra.map((set) => ({ kind: set.kind, queries: set.exact.queries, truth: set.exact.truth() }))];
+  // Each kind with its own parameters where it has them (a reused build's), the index left at searchParams.
   const measure = () => {
-    measuredRecallByKind = measureRecallByKind(index, sets);
+    measuredRecallByKind = {};
+    for (const set of sets) {
+      const own = searchParamsByKind?.[set.kind];
+      if (own) index.setSearchParameters(own);
+      Object.assign(measuredRecallByKind, measureRecallByKind(index, [set]));
+      if (own) index.setSearchParameters(searchParams);
+    }
     measuredRecall = Math.min(...Object.values(measuredRecallByKind));
   };
   const configured = Object.keys(settings.searchParams).length > 0;
@@ -149,6 +156,8 @@ function* buildSteps(source: VectorSource, dimension: number, settings: IndexSet
   } else if (reuse && plan.searchParameter !== undefined && Object.keys(reuse.descriptor.searchParams).length > 0) {
     index.setSearchParameters(reuse.descriptor.searchParams);
     searchParams = { ...reuse.descriptor.searchParams };
+    // Its text queries keep their own parameters too.
+    if (reuse.descriptor.searchParamsByKind) searchParamsByKind = { ...reuse.descriptor.searchParamsByKind };
     if (queries.ids.length > 0) measure();
   } else if (plan.searchParameter !== undefined && queries.ids.length > 0) {
     const tuned = tunePerKind(index, plan.searchParameter, sets, settings.targetRecall, plan.nlist !== undefined ? { nlist: plan.nlist } : {});

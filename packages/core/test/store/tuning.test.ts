@@ -109,6 +109,14 @@ describe('nprobe tuned for image and text queries', () => {
     expect(failing.descriptor.searchParamsByKind).toEqual({ image: imageOnly.descriptor.searchParams });
   });
 
+  test('a rebuild that reuses a trained index keeps each kind\'s parameters and measures each kind with its own', () => {
+    const first = buildIndex(source(), D, settings, { seed: 4, tuningQueries: provider([{ kind: 'text', vectors: tuningText }]) });
+    const again = buildIndex(source(), D, settings, { seed: 4, tuningQueries: provider([{ kind: 'text', vectors: tuningText }]), reuse: { index: first.index, descriptor: first.descriptor } });
+    expect(again.descriptor.searchParamsByKind).toEqual(first.descriptor.searchParamsByKind);
+    expect(again.descriptor.searchParams).toEqual(first.descriptor.searchParams);
+    expect(again.descriptor.measuredRecallByKind!.text).toBeGreaterThanOrEqual(settings.targetRecall);
+  });
+
   test('an exact index asks for no tuning queries', () => {
     let asked = 0;
     const flat = buildIndex(source(), D, { ...settings, factory: 'Flat' }, { tuningQueries: { ready: () => (asked++, []), load: () => (asked++, Promise.resolve([])) } });
