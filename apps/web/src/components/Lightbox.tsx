@@ -98,9 +98,15 @@ export function Lightbox({ hits, index, onIndexChange, onClose, onFindSimilar, o
             <div>
               <dt>Size</dt>
               <dd data-testid="lightbox-size">
-                {hit.width} × {hit.height} px{hit.fileType ? `, ${hit.fileType.toUpperCase()}` : ''}
+                {hit.width} × {hit.height} px
               </dd>
             </div>
+            {hit.fileType && (
+              <div>
+                <dt>Type</dt>
+                <dd data-testid="lightbox-type">{hit.fileType.toUpperCase()}</dd>
+              </div>
+            )}
             {hit.takenAt && (
               <div>
                 <dt>Taken</dt>

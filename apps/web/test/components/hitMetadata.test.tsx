@@ -27,14 +27,15 @@ describe('hit metadata', () => {
   it('the lightbox lists size and type, date taken, camera and location; absent ones are left out', () => {
     const { rerender } = render(<Lightbox hits={[withCamera, bare]} index={0} onIndexChange={jest.fn()} onClose={jest.fn()} onFindSimilar={jest.fn()} />);
     const dialog = screen.getByRole('dialog');
-    expect(within(dialog).getByTestId('lightbox-size')).toHaveTextContent('500 × 375 px, JPEG');
+    expect(within(dialog).getByTestId('lightbox-size')).toHaveTextContent('500 × 375 px');
+    expect(within(dialog).getByTestId('lightbox-type')).toHaveTextContent('JPEG');
     expect(within(dialog).getByTestId('lightbox-taken')).toHaveTextContent('2015-03-01 09:30');
     expect(within(dialog).getByTestId('lightbox-camera')).toHaveTextContent('Canon EOS 5D');
     expect(within(dialog).getByTestId('lightbox-location')).toHaveTextContent('41.9028, 12.4964');
 
     rerender(<Lightbox hits={[withCamera, bare]} index={1} onIndexChange={jest.fn()} onClose={jest.fn()} onFindSimilar={jest.fn()} />);
     const next = screen.getByRole('dialog');
-    expect(within(next).getByTestId('lightbox-size')).toHaveTextContent('500 × 375 px, PNG');
+    expect(within(next).getByTestId('lightbox-type')).toHaveTextContent('PNG');
     for (const id of ['lightbox-taken', 'lightbox-camera', 'lightbox-location']) expect(within(next).queryByTestId(id)).toBeNull();
   });
 
