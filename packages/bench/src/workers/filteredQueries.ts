@@ -2,7 +2,8 @@
  * Filtered search at one index size (part of the query section): the same query vectors searched unfiltered
  * and under date filters that select 1%, 10% and 50% of the synthetic images, through the engine's filtered
  * path (selectIds over the cached metadata, then ImageLibrary.searchAmong: FAISS ID selector, or an exact
- * scan of small selections), with recall@k against an exact scan of the same selection.
+ * scan of small selections), with recall@k against an exact scan of the same selection. The query vectors are
+ * text embeddings: searched as text queries (the index's text-kind parameters), as Searcher.searchText does.
  */
 import { selectIds, type ImageMetadata, type ImageStore, type SearchFilter } from '@sis/core';
 import { summarize, type Summary } from '../stats';
@@ -53,7 +54,7 @@ export function measureFiltered(library: ImageStore, vectors: readonly Float32Ar
   const unfilteredMs: number[] = [];
   for (const vector of vectors) {
     const start = performance.now();
-    library.search(vector, k);
+    library.search(vector, k, 'text');
     unfilteredMs.push(performance.now() - start);
   }
   const unfiltered = summarize(unfilteredMs);
@@ -71,7 +72,7 @@ export function measureFiltered(library: ImageStore, vectors: readonly Float32Ar
       const start = performance.now();
       const ids = selectIds(library.filterableImages(), filter);
       const chosen = performance.now();
-      const hits = library.searchAmong(vector, k, ids);
+      const hits = library.searchAmong(vector, k, ids, { kind: 'text' });
       searchMs.push(performance.now() - start);
       selectMs.push(chosen - start);
       selected = ids.length;

@@ -149,7 +149,7 @@ async function main(job: QuerySizeJob, reporter: WorkerReporter): Promise<QueryS
       const [vector] = await embedder.embedTexts([query.trim()]);
       textEncoder.push(performance.now() - start);
       start = performance.now();
-      library.search(vector!, job.k);
+      library.search(vector!, job.k, 'text');
       searchAndLookup.push(performance.now() - start);
       queryVectors.push(vector!);
       if (i % 10 === 0) reporter.progress(queryLabel, i + 1, job.queries.length, 'queries');
