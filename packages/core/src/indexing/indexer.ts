@@ -4,7 +4,7 @@ import type { ClipPreprocessSpec, PreparedImage, SkipReason } from '../image';
 import { ImageSkipError } from '../image';
 import { readImageMetadata, type ImageMetadata } from '../metadata';
 import { planReindex, type KnownFile } from './plan';
-import { prefetchMap } from './prefetch';
+import { batchPrefetchLimits, prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
 import { assertScannableRoot, scanImages, scanOptionsOf, type ScannedFile, type ScanProblem } from './scan';
 
@@ -75,7 +75,7 @@ export interface IndexerSettings {
   checkpointImages: number;
   /** ...or after this many milliseconds, whichever comes first. */
   checkpointMs?: number;
-  /** Images decoded at once while the model runs (default 2). */
+  /** Requests the decode pool works on at once (default 2); at least two batches are requested ahead (batchPrefetchLimits). */
   decodeConcurrency?: number;
   /** Also rewrite image_index.faiss at a checkpoint when this long has passed since the last write, so readers opening mid-run need not rebuild it. */
   indexSaveMs?: number;
@@ -250,7 +250,7 @@ export class Indexer {
 
     let waitStart = performance.now();
     let cancelled = false;
-    for await (const result of prefetchMap(files, { concurrency: this.settings.decodeConcurrency ?? 2, lookahead: batchSize * 2 }, prepare)) {
+    for await (const result of prefetchMap(files, batchPrefetchLimits(batchSize, this.settings.decodeConcurrency ?? 2), prepare)) {
       timings.decodeWaitMs += performance.now() - waitStart;
       timings.decodeMs += result.ms;
       if ('skip' in result) {

@@ -2,7 +2,7 @@ import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
 import { ImageSkipError } from '../image';
 import type { SkippedFile } from '../indexing';
-import { prefetchMap } from '../indexing/prefetch';
+import { batchPrefetchLimits, prefetchMap } from '../indexing/prefetch';
 import type { IndexedImageInput, SkippedFileInput } from '../store';
 import type { EmbedBatchJob, QueuedFile } from './jobs';
 import { mapPath, type PathMapping } from './settings';
@@ -81,7 +81,7 @@ export class BatchEmbedder {
       pending = [];
     };
 
-    const options = { concurrency: this.settings.decodeConcurrency, lookahead: this.settings.inferenceBatch * 2 };
+    const options = batchPrefetchLimits(this.settings.inferenceBatch, this.settings.decodeConcurrency);
     for await (const result of prefetchMap(job.files, options, readOne)) {
       if ('skip' in result) {
         skipped.push(result.skip);
