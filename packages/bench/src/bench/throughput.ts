@@ -164,7 +164,9 @@ export function formatThroughput(section: ThroughputSection, cores: number): str
     out.push('');
     out.push(
       `CPU per image, one at a time (${s.images} images, process CPU time): read ${ms(s.readMs)}, decode ${ms(s.decodeMs)}` +
-        (s.nativeJpeg ? ` (libjpeg-turbo addon; sharp alone ${ms(s.sharpDecodeMs)})` : ` (sharp; the libjpeg-turbo addon is not built)`) +
+        (s.nativeJpeg
+          ? ` (libjpeg-turbo addon, only the part the crop reads; the whole image ${ms(s.wholeDecodeMs)}, through sharp ${ms(s.sharpDecodeMs)})`
+          : ` (sharp; the libjpeg-turbo addon is not built)`) +
         `, resize + crop + normalise ${ms(s.preprocessMs)}; total ${ms(s.totalMs)}` +
         (py ? `; PIL: decode ${ms(py.decodeCpuMs)}, read + decode + preprocess ${ms(py.preprocessCpuMs)} (ours / PIL ${fixed(s.totalMs / py.preprocessCpuMs, 2)})` : ''),
     );

@@ -4,8 +4,9 @@
  * rescale in float64 then cast to float32, normalise in float32, channel-first layout.
  */
 import { z } from 'zod';
-import { resizeBicubicToPlanes } from './resample';
-import { RGB_CHANNELS, assertRgbImage, type RgbImage } from './rgbImage';
+import type { PixelRegion } from './nativeJpeg';
+import { resizeBicubicToPlanes, sourceSpanOf } from './resample';
+import { RGB_CHANNELS, assertRgbImage, isRgbCrop, type RgbCrop, type RgbImage } from './rgbImage';
 
 /** What the model's preprocessor_config.json asks for, in the only shape this pipeline implements. */
 export interface ClipPreprocessSpec {
@@ -135,22 +136,57 @@ export function pixelValueCount(spec: Pick<ClipPreprocessSpec, 'cropHeight' | 'c
 }
 
 /**
- * Resize + centre crop (or squash, see ClipPreprocessSpec.squash) + normalise `rgb` into `pixel_values` [3, cropHeight, cropWidth].
- * `logicalSize` is the size the resize rule is computed from: the image's real (oriented) size when
- * `rgb` is a reduced decode of a very large image, so the output geometry does not depend on it.
- * With `slot` the values are written there (and a view of them returned); otherwise into a new array.
+ * Rows and columns of margin around what the resize reads, when only part of a JPEG is decoded: next to
+ * a crop edge libjpeg's fancy upsampling sees an edge and changes a pixel or two (1 px of margin left
+ * mismatches on the dataset photos, 2 px none); one 4:2:0 iMCU is kept for safety.
  */
-export function toClipPixelValues(rgb: RgbImage, spec: ClipPreprocessSpec, logicalSize: Size = rgb, slot?: PixelSlot): Float32Array {
-  assertRgbImage(rgb);
+export const JPEG_REGION_MARGIN = 16;
+
+interface CropGeometry {
+  /** Size the image is resized to. */
+  readonly resized: Size;
+  /** Top-left corner of the crop in the resized image (negative where the crop is larger: padding). */
+  readonly origin: { left: number; top: number };
+  /** Part of the crop that the resized image covers (all of it unless the crop is larger than the image). */
+  readonly covered: { left: number; top: number; width: number; height: number };
+}
+
+function cropGeometry(logicalSize: Size, spec: ClipPreprocessSpec): CropGeometry {
   const { cropWidth, cropHeight } = spec;
   const resized = spec.squash ? { width: cropWidth, height: cropHeight } : resizeOutputSize(logicalSize.width, logicalSize.height, spec.shortestEdge);
   const origin = centerCropOrigin(resized.width, resized.height, cropWidth, cropHeight);
-
-  // Part of the crop that the resized image covers (all of it unless the crop is larger than the image).
   const left = Math.max(0, origin.left);
   const top = Math.max(0, origin.top);
   const width = Math.min(resized.width, origin.left + cropWidth) - left;
   const height = Math.min(resized.height, origin.top + cropHeight) - top;
+  return { resized, origin, covered: { left, top, width, height } };
+}
+
+/** The part of a width x height image that toClipPixelValues reads, plus JPEG_REGION_MARGIN: what a JPEG decode may stop at. */
+export function clipSourceRegion(width: number, height: number, spec: ClipPreprocessSpec): PixelRegion {
+  const { resized, covered } = cropGeometry({ width, height }, spec);
+  const span = sourceSpanOf(width, height, resized.width, resized.height, covered);
+  return {
+    left: Math.max(0, span.left - JPEG_REGION_MARGIN),
+    top: Math.max(0, span.top - JPEG_REGION_MARGIN),
+    right: Math.min(width, span.right + JPEG_REGION_MARGIN),
+    bottom: Math.min(height, span.bottom + JPEG_REGION_MARGIN),
+  };
+}
+
+/**
+ * Resize + centre crop (or squash, see ClipPreprocessSpec.squash) + normalise `rgb` into `pixel_values` [3, cropHeight, cropWidth].
+ * `logicalSize` is the size the resize rule is computed from: the image's real (oriented) size when
+ * `rgb` is a reduced decode of a very large image, so the output geometry does not depend on it. An
+ * RgbCrop (a partial JPEG decode) stands for its full image and must hold clipSourceRegion of it.
+ * With `slot` the values are written there (and a view of them returned); otherwise into a new array.
+ */
+export function toClipPixelValues(rgb: RgbImage | RgbCrop, spec: ClipPreprocessSpec, logicalSize?: Size, slot?: PixelSlot): Float32Array {
+  assertRgbImage(rgb);
+  const { cropWidth, cropHeight } = spec;
+  const fullSize = isRgbCrop(rgb) ? { width: rgb.fullWidth, height: rgb.fullHeight } : rgb;
+  const { resized, origin, covered } = cropGeometry(logicalSize ?? fullSize, spec);
+  const { left, top, width, height } = covered;
 
   const plane = cropWidth * cropHeight;
   const count = RGB_CHANNELS * plane;
@@ -167,6 +203,6 @@ export function toClipPixelValues(rgb: RgbImage, spec: ClipPreprocessSpec, logic
     }
   }
   const first = offset + (top - origin.top) * cropWidth + (left - origin.left);
-  resizeBicubicToPlanes(rgb, resized.width, resized.height, { left, top, width, height }, { data, offset: first, rowStride: cropWidth, planeStride: plane, tables });
+  resizeBicubicToPlanes(rgb, resized.width, resized.height, covered, { data, offset: first, rowStride: cropWidth, planeStride: plane, tables });
   return slot ? data.subarray(offset, offset + count) : data;
 }

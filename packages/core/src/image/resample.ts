@@ -15,7 +15,7 @@
  * (the centre crop) gives exactly the same values as resizing everything and cropping afterwards.
  */
 import { loadNativeAddon } from './nativeAddon';
-import { RGB_CHANNELS, assertRgbImage, type RgbImage } from './rgbImage';
+import { RGB_CHANNELS, assertRgbImage, isRgbCrop, type RgbCrop, type RgbImage } from './rgbImage';
 
 /** The same two loops in C (native/resample.c), built by scripts/setup.sh: about 3x faster, same bytes. */
 interface NativeResample {
@@ -236,22 +236,29 @@ interface ResamplePlan {
   readonly horizontal: AxisCoefficients | undefined;
   /** Vertical coefficients with bounds relative to `firstRow`; undefined when the height is kept. */
   readonly vertical: AxisCoefficients | undefined;
-  /** Source rows the result depends on. */
+  /** Source rows the result depends on, in the pixels held (an RgbCrop's rows start at its `top`). */
   readonly firstRow: number;
   readonly rowCount: number;
+  /** First source column copied when the width is kept, in the pixels held. */
+  readonly left: number;
 }
 
 /**
- * Plans by (source size, output size, window): a folder of photos has few distinct sizes, and the
- * coefficients of a 500x375 -> 298x224 crop cost more than its vertical pass in C.
+ * Plans by (source size, part of it held, output size, window): a folder of photos has few distinct
+ * sizes, and the coefficients of a 500x375 -> 298x224 crop cost about as much as its passes in C.
  */
 const planCache = new Map<string, ResamplePlan>();
 const PLAN_CACHE_SIZE = 32;
 
-function resamplePlan(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow): ResamplePlan {
-  const key = `${srcWidth}x${srcHeight}>${outWidth}x${outHeight}@${window.left},${window.top},${window.width},${window.height}`;
-  const cached = planCache.get(key);
-  if (cached) return cached;
+/** Columns [first, end) and rows [first, end) of the full source that a plan reads. */
+export interface SourceSpan {
+  readonly left: number;
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
+}
+
+function fullPlan(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow): ResamplePlan {
   // Source rows the result depends on: all rows the vertical taps touch, or just the window's rows.
   let vertical: AxisCoefficients | undefined;
   let firstRow = window.top;
@@ -268,24 +275,66 @@ function resamplePlan(srcWidth: number, srcHeight: number, outWidth: number, out
     rowCount = endRow - firstRow;
   }
   const horizontal = outWidth !== srcWidth ? computeAxisCoefficients(srcWidth, outWidth, window.left, window.width) : undefined;
-  const plan = { horizontal, vertical, firstRow, rowCount };
+  return { horizontal, vertical, firstRow, rowCount, left: window.left };
+}
+
+/** The part of a `srcWidth` x `srcHeight` source that resizing it to outWidth x outHeight reads for `window`. */
+export function sourceSpanOf(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow): SourceSpan {
+  const plan = cachedPlan(srcWidth, srcHeight, outWidth, outHeight, window, 0, 0);
+  let left = plan.left;
+  let right = plan.left + window.width;
+  const h = plan.horizontal;
+  if (h) {
+    left = h.bounds[0]!;
+    right = left;
+    for (let i = 0; i < window.width; i++) {
+      left = Math.min(left, h.bounds[i * 2]!);
+      right = Math.max(right, h.bounds[i * 2]! + h.bounds[i * 2 + 1]!);
+    }
+  }
+  return { left, top: plan.firstRow, right, bottom: plan.firstRow + plan.rowCount };
+}
+
+function cachedPlan(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow, heldLeft: number, heldTop: number): ResamplePlan {
+  const key = `${srcWidth}x${srcHeight}+${heldLeft}+${heldTop}>${outWidth}x${outHeight}@${window.left},${window.top},${window.width},${window.height}`;
+  const cached = planCache.get(key);
+  if (cached) return cached;
+  let plan = fullPlan(srcWidth, srcHeight, outWidth, outHeight, window);
+  if (heldLeft > 0 || heldTop > 0) {
+    // The same coefficients, with source positions counted from the first pixel held.
+    const h = plan.horizontal;
+    plan = {
+      ...plan,
+      horizontal: h && { ...h, bounds: h.bounds.map((value, i) => (i % 2 === 0 ? value - heldLeft : value)) },
+      firstRow: plan.firstRow - heldTop,
+      left: plan.left - heldLeft,
+    };
+  }
   if (planCache.size >= PLAN_CACHE_SIZE) planCache.delete(planCache.keys().next().value!);
   planCache.set(key, plan);
   return plan;
 }
 
-function checkedPlan(src: RgbImage, outWidth: number, outHeight: number, window: PixelWindow): ResamplePlan {
+function checkedPlan(src: RgbImage | RgbCrop, outWidth: number, outHeight: number, window: PixelWindow): ResamplePlan {
   assertRgbImage(src);
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
     throw new RangeError(`invalid output size ${outWidth}x${outHeight}`);
   }
   checkWindow(window, outWidth, outHeight);
-  return resamplePlan(src.width, src.height, outWidth, outHeight, window);
+  if (!isRgbCrop(src)) return cachedPlan(src.width, src.height, outWidth, outHeight, window, 0, 0);
+  const span = sourceSpanOf(src.fullWidth, src.fullHeight, outWidth, outHeight, window);
+  if (span.left < src.left || span.top < src.top || span.right > src.left + src.width || span.bottom > src.top + src.height) {
+    throw new RangeError(
+      `the ${src.width}x${src.height} crop at (${src.left}, ${src.top}) does not hold columns ${span.left}..${span.right - 1} and rows ${span.top}..${span.bottom - 1} that this resize reads`,
+    );
+  }
+  return cachedPlan(src.fullWidth, src.fullHeight, outWidth, outHeight, window, src.left, src.top);
 }
 
 /**
  * Resizes `src` to outWidth x outHeight exactly as Pillow's BICUBIC resize does, and returns the
- * `window` of that result (the whole image by default).
+ * `window` of that result (the whole image by default). An RgbCrop stands for its full image: it must
+ * hold every source pixel the window reads (sourceSpanOf), else a RangeError.
  */
 export function resizeBicubicRgb(
   src: RgbImage,
@@ -295,10 +344,10 @@ export function resizeBicubicRgb(
   options: { native?: boolean } = {},
 ): RgbImage {
   const useNative = options.native ?? nativeResampleLoaded;
-  const { horizontal, vertical, firstRow, rowCount } = checkedPlan(src, outWidth, outHeight, window);
+  const { horizontal, vertical, firstRow, rowCount, left } = checkedPlan(src, outWidth, outHeight, window);
   const rows = horizontal
     ? resampleRows(src, firstRow, rowCount, horizontal, window.width, useNative)
-    : copyWindow(src, window.left, firstRow, window.width, rowCount);
+    : copyWindow(src, left, firstRow, window.width, rowCount);
   const data = vertical ? resampleColumns(rows, window.width, vertical, window.height, useNative) : rows;
   return { data, width: window.width, height: window.height };
 }
@@ -325,7 +374,7 @@ export function resizeBicubicToPlanes(src: RgbImage, outWidth: number, outHeight
   if (useNative && nativeResample) {
     const { horizontal: h, vertical: v } = plan;
     nativeResample.resampleToPlanes(
-      src.data, src.width, h?.bounds ?? null, h?.weights ?? null, h?.taps ?? 0, window.left, plan.firstRow, plan.rowCount,
+      src.data, src.width, h?.bounds ?? null, h?.weights ?? null, h?.taps ?? 0, plan.left, plan.firstRow, plan.rowCount,
       v?.bounds ?? null, v?.weights ?? null, v?.taps ?? 0, window.width, window.height, tables, data, offset, rowStride, planeStride,
     );
     return;
