@@ -156,7 +156,7 @@ async function reindexOnce(job: ThroughputJob, embedder: ClipEmbedder, pool: Dec
   const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
     // The wiring of openEngine(), with this split.
-    const indexer = new Indexer(library, embedder, (file, spec) => pool.prepare(file, spec), indexerSettingsOf(config, pool.capacity));
+    const indexer = new Indexer(library, embedder, (file, spec, root) => pool.prepare(file, spec, root), indexerSettingsOf(config, pool.capacity));
     const start = cpuSnapshot();
     const summary = await indexer.reindex(job.folder, {
       onProgress: (progress) => {

@@ -30,7 +30,11 @@ export interface LibraryWriter {
   settled?(): Promise<void>;
 }
 
-export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
+/**
+ * file -> pixel values. Given `metadataRoot`, it may also read the file's metadata (DecodePool does, on its
+ * worker): `metadata` null when unreadable; absent, the indexer reads it itself.
+ */
+export type PrepareImage = (file: string, spec: ClipPreprocessSpec, metadataRoot?: string) => Promise<PreparedImage & { readonly metadata?: ImageMetadata | null }>;
 
 export interface SkippedFile {
   path: string;
@@ -218,8 +222,10 @@ export class Indexer {
     const prepare = async (file: ScannedFile): Promise<Prepared> => {
       const start = performance.now();
       try {
-        // The header and EXIF block are read beside the decode (cheap; a file without them is still indexed).
-        const [image, metadata] = await Promise.all([this.prepareImage(file.path, spec), readImageMetadata(file.path, root)]);
+        // The header and EXIF block are read beside the decode, by the decode worker where there is one
+        // (cheap, but the main thread is blocked while the model runs); a file without them is still indexed.
+        const image = await this.prepareImage(file.path, spec, root);
+        const metadata = image.metadata === undefined ? await readImageMetadata(file.path, root) : (image.metadata ?? undefined);
         return { file, image, metadata, ms: performance.now() - start };
       } catch (error) {
         const skip: SkippedFile =
