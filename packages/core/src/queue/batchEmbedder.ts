@@ -8,8 +8,12 @@ import type { IndexedImageInput, SkippedFileInput } from '../store';
 import type { EmbedBatchJob, QueuedFile } from './jobs';
 import { mapPath, type PathMapping } from './settings';
 
-/** Reads and preprocesses one file (a decode pool, or prepareClipImage in this thread). */
-export type ReadImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
+/**
+ * Reads and preprocesses one file (a decode pool, or prepareClipImage in this thread). Given
+ * `metadataRoot` it may read the metadata too (the decode pool does, on its worker): `metadata` null when
+ * unreadable; absent, the metadata reader runs.
+ */
+export type ReadImage = (file: string, spec: ClipPreprocessSpec, metadataRoot?: string) => Promise<PreparedImage & { readonly metadata?: ImageMetadata | null }>;
 
 /** Reads a file's metadata (folder relative to root, type, EXIF) from its header; undefined when unreadable. */
 export type ReadMetadata = (file: string, root: string) => Promise<ImageMetadata | undefined>;
@@ -66,7 +70,8 @@ export class BatchEmbedder {
       const start = performance.now();
       const localPath = mapPath(file.path, this.settings.pathMap);
       try {
-        const [image, metadata] = await Promise.all([this.read(localPath, spec), this.readMetadata?.(localPath, localRoot)]);
+        const image = await this.read(localPath, spec, this.readMetadata ? localRoot : undefined);
+        const metadata = image.metadata !== undefined ? (image.metadata ?? undefined) : await this.readMetadata?.(localPath, localRoot);
         return { file, image, metadata };
       } catch (error) {
         // Paths in skip records are the catalogue's (coordinator's), whatever this host calls them.
