@@ -110,14 +110,14 @@ export function summariseThroughput(
 }
 
 function splitName(split: Split): string {
-  return `${split.threads === 0 ? 'default' : split.threads} / ${split.decodeThreads}`;
+  return `${split.threads === 0 ? 'default' : split.threads} / ${split.decodeThreads}${split.spinning === false ? ' no spin' : ''}`;
 }
 
 export function formatThroughput(section: ThroughputSection, cores: number): string[] {
   const out: string[] = [];
   out.push(
     `## Throughput by precision: ${section.label} (${section.images} images), batch ${section.batchSize}, ${section.runs} runs each; ` +
-      `split = ONNX Runtime intra-op threads / decode worker threads (${cores} cores)`,
+      `split = ONNX Runtime intra-op threads / decode worker threads (${cores} cores; 'no spin': the vision session without intra-op spinning)`,
   );
   out.push('');
   const fp32Python = section.dtypes.find((d) => d.dtype === 'fp32')?.python;

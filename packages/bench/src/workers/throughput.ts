@@ -31,6 +31,8 @@ export interface Split {
   /** ONNX Runtime intra-op threads (0: its default, one per core). */
   threads: number;
   decodeThreads: number;
+  /** false: the vision session without intra-op spinning (its 'latency' tuning); absent: the product's indexing tuning, spinning allowed. */
+  spinning?: false;
 }
 
 export interface ThroughputJob {
@@ -185,7 +187,14 @@ async function main(job: ThroughputJob, reporter: WorkerReporter): Promise<Throu
     for (const split of job.splits) {
       const loadStart = performance.now();
       // Only the vision tower runs here; the text tower stays fp32 so that it need not exist at this precision.
-      const embedder = await ClipEmbedder.load({ ...config, threads: split.threads, dtype: 'fp32', dtypeVision: dtype, dtypeText: 'fp32' });
+      const embedder = await ClipEmbedder.load({
+        ...config,
+        threads: split.threads,
+        dtype: 'fp32',
+        dtypeVision: dtype,
+        dtypeText: 'fp32',
+        visionSessionUse: split.spinning === false ? 'latency' : 'throughput',
+      });
       const limits = { maxPixels: config.maxPixels };
       const batches: Float32Array[][] = [];
       for (let i = 0; i + config.batchSize <= files.length && batches.length < 4; i += config.batchSize) {
@@ -200,7 +209,7 @@ async function main(job: ThroughputJob, reporter: WorkerReporter): Promise<Throu
       const pool = new DecodePool({ threads: split.decodeThreads, limits });
       for (let run = 0; run < job.warmup + job.runs; run++) {
         const warm = run < job.warmup;
-        const label = `${dtype}, ${split.threads || 'default'} inference / ${split.decodeThreads} decode threads, ${warm ? 'warm-up' : `run ${run - job.warmup + 1}/${job.runs}`}`;
+        const label = `${dtype}, ${split.threads || 'default'} inference / ${split.decodeThreads} decode threads${split.spinning === false ? ' (no spinning)' : ''}, ${warm ? 'warm-up' : `run ${run - job.warmup + 1}/${job.runs}`}`;
         const alone = await modelAlone(embedder, batches, job.modelOnlyImages);
         const dataDir = path.join(job.workDir, `throughput-${round++}`);
         const real = await reindexOnce(job, embedder, pool, split, dataDir, label, reporter);
