@@ -18,7 +18,7 @@ export const EXACT_MAX_VECTORS = 10_000;
 export const PROBED_CELLS = 8;
 /** Sample rows per cell for the k-means (FAISS's lower bound). */
 const SAMPLE_PER_CELL = 39;
-const KMEANS_ITERATIONS = 8;
+const KMEANS_ITERATIONS = 4;
 /** A cell with more than this many times the mean share of the sample is split (see probedCells). */
 const SPLIT_FACTOR = 2;
 /** Rows of a block: a larger cell runs as several blocks (bounded scratch, steady progress). */
