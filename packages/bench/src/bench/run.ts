@@ -17,9 +17,6 @@ import type { ColdStartAnswer } from '../workers/coldStart';
 import type { QuerySizeJob, QuerySizeResult } from '../workers/querySize';
 import type { ScaleOutJob, ScaleOutResult } from '../scaleOut/measure';
 import type { DuplicatesJob, DuplicatesBenchResult } from '../workers/duplicates';
-
-/** Duplicates sizes up to this also score every pair, for the recall of the blocked pass. */
-const DUPLICATES_EXACT_MAX = 20_000;
 import { runThroughput } from './throughputRun';
 import {
   ALL_SECTIONS,
@@ -31,6 +28,9 @@ import {
   type IndexingSection,
   type Section,
 } from './summary';
+
+/** Duplicates sizes up to this also score every pair, for the recall of the blocked pass. */
+const DUPLICATES_EXACT_MAX = 20_000;
 
 export { ALL_SECTIONS, type BenchOptions, type BenchResult, type Section };
 
