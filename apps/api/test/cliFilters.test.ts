@@ -56,7 +56,8 @@ describe('sis search filter flags', () => {
     [['--near', '48.8,2.3'], /LAT,LON,KM/],
     [['--sort', 'random'], /score, newest or oldest/],
     [['--orientation', 'diagonal'], /landscape, portrait or square/],
-    [['--from', '2022-01-01', '--to', '2021-01-01'], /takenFrom must be before takenTo/],
+    [['--from', '2022-01-01', '--to', '2021-01-01'], /--from must be before --to/],
+    [['--min-width', '900', '--max-width', '100'], /--min-width is above --max-width/],
   ])('refuses %j with a message', async (flags, message) => {
     const run = await runCli(['search', 'a photo', ...flags], env);
     expect(run.code).not.toBe(0);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { AppConfig } from './config';
 import { ClipEmbedder, SwitchableEmbedder, defaultMinScore, type ModelEmbedder } from './embedding';
 import { prepareClipImage } from './image';
@@ -7,7 +6,7 @@ import { DECODE_REQUESTS_PER_THREAD, DecodePool, Indexer, decodeThreadsFor, type
 import { runModelSwitch, type ModelSwitchSummary } from './modelSwitch';
 import { DuplicateFinder, Searcher } from './search';
 import { countExifFields } from './image';
-import { CATALOGUE_FILE_NAME, ChangeFollower, ImageLibrary, PostgresCatalogue, SqliteCatalogue, type ImageStore, type IndexSettings, type OpenLibraryOptions } from './store';
+import { ChangeFollower, openStore, withLibraryModel, type ImageStore, type IndexSettings } from './store';
 
 /** The engine wired together for one catalogue and one model: what the apps talk to. */
 export interface Engine {
@@ -105,40 +104,6 @@ export async function openEngine(configured: AppConfig, options: OpenEngineOptio
   };
   const duplicates = new DuplicateFinder(library, countExifFields);
   return { config, embedder, library, searcher, indexer, duplicates, switchModel, close };
-}
-
-/**
- * With SIS_MODEL not set (the default model), an existing library opens with the model it records (the name
- * `reindex --model` recorded: a hub id or an absolute folder), so a switch needs no change of settings; a new,
- * empty library gets the default. A library that cannot be read here is left for openStore to report.
- */
-export function withLibraryModel(config: AppConfig): AppConfig {
-  if (config.modelDefaulted !== true) return config;
-  let recorded: string | undefined;
-  try {
-    const catalogue =
-      config.catalogueUrl === ''
-        ? SqliteCatalogue.openForReading(path.join(config.dataDir, CATALOGUE_FILE_NAME))
-        : PostgresCatalogue.connect(config.catalogueUrl, { writable: false });
-    try {
-      recorded = catalogue?.readMeta()?.modelName;
-    } finally {
-      catalogue?.close();
-    }
-  } catch {
-    return config;
-  }
-  return recorded === undefined ? config : { ...config, model: recorded };
-}
-
-/**
- * The store a configuration names: the embedded SQLite library in dataDir, or, with catalogueUrl, the
- * PostgreSQL catalogue (dataDir then holds this process's index files, a cache).
- */
-export function openStore(config: Pick<AppConfig, 'dataDir' | 'catalogueUrl'>, options: OpenLibraryOptions): ImageStore {
-  if (config.catalogueUrl === '') return ImageLibrary.open(config.dataDir, options);
-  const catalogue = PostgresCatalogue.connect(config.catalogueUrl, { writable: options.writable });
-  return ImageLibrary.openCatalogue(catalogue, path.join(config.dataDir, 'postgres-index'), options);
 }
 
 /** The indexer settings of a configuration, with `decodeConcurrency` images decoding at once (the decode pool's capacity). */

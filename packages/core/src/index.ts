@@ -9,5 +9,5 @@ export * from './search';
 export * from './metadata';
 export * from './store';
 export { seededRandom } from './random';
-export { openEngine, openStore, indexSettingsOf, indexerSettingsOf, type Engine, type OpenEngineOptions } from './engine';
+export { openEngine, indexSettingsOf, indexerSettingsOf, type Engine, type OpenEngineOptions } from './engine';
 export { runModelSwitch, type ModelSwitchDeps, type ModelSwitchSummary } from './modelSwitch';

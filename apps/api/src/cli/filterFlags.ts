@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFilterDate, type SearchFilter, type SearchOptions, type SearchSortOrder } from '@sis/core';
+import { UserFacingError } from './context';
 
 /** `sis search` flags for the engine's filters and sort orders (the engine checks the values' ranges). */
 export interface FilterFlags {
@@ -77,7 +78,15 @@ export function addFilterFlags(command: Command): Command {
     );
 }
 
+/** Checks that span two flags, named as the user typed them (the engine's own message would name its fields). */
+function checkFlagPairs(flags: FilterFlags): void {
+  if (flags.from !== undefined && flags.to !== undefined && flags.from >= flags.to) throw new UserFacingError('--from must be before --to.');
+  if ((flags.minWidth ?? 0) > (flags.maxWidth ?? Infinity)) throw new UserFacingError('--min-width is above --max-width.');
+  if ((flags.minHeight ?? 0) > (flags.maxHeight ?? Infinity)) throw new UserFacingError('--min-height is above --max-height.');
+}
+
 export function searchOptionsOfFlags(flags: FilterFlags): SearchOptions {
+  checkFlagPairs(flags);
   const filter: SearchFilter = {};
   if (flags.folder !== undefined) filter.folder = flags.folder;
   if (flags.from !== undefined) filter.takenFrom = flags.from;

@@ -2,6 +2,7 @@ import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
 import { ImageSkipError } from '../image';
 import type { SkippedFile } from '../indexing';
+import type { ImageMetadata } from '../metadata';
 import { prefetchMap } from '../indexing/prefetch';
 import type { IndexedImageInput, SkippedFileInput } from '../store';
 import type { EmbedBatchJob, QueuedFile } from './jobs';
@@ -9,6 +10,9 @@ import { mapPath, type PathMapping } from './settings';
 
 /** Reads and preprocesses one file (a decode pool, or prepareClipImage in this thread). */
 export type ReadImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
+
+/** Reads a file's metadata (folder relative to root, type, EXIF) from its header; undefined when unreadable. */
+export type ReadMetadata = (file: string, root: string) => Promise<ImageMetadata | undefined>;
 
 /** Where a worker commits each batch: one transaction, upserts keyed by path (a retried batch never duplicates a row). */
 export interface BatchWriter {
@@ -34,7 +38,8 @@ export interface BatchResult {
 
 /**
  * One queued batch: read (through the path mapping), decode, embed, commit, composed by injection (reader,
- * embedder, writer) so that a spec can run it with fakes. A file that cannot be read or decoded is committed as
+ * embedder, writer, and optionally a metadata reader, so that filters work on what workers index) so that a
+ * spec can run it with fakes. A file that cannot be read or decoded is committed as
  * skipped with its typed reason (never retried while unchanged); anything else fails the batch, which the queue retries.
  */
 export class BatchEmbedder {
@@ -43,6 +48,7 @@ export class BatchEmbedder {
     private readonly embedder: Embedder,
     private readonly writer: BatchWriter,
     private readonly settings: BatchEmbedderSettings,
+    private readonly readMetadata?: ReadMetadata,
   ) {}
 
   async process(job: EmbedBatchJob): Promise<BatchResult> {
@@ -52,11 +58,16 @@ export class BatchEmbedder {
     const upsertSkipped: SkippedFileInput[] = [];
     const skipped: SkippedFile[] = [];
 
-    type Read = { file: QueuedFile; image: PreparedImage } | { file: QueuedFile; skip: SkippedFile };
+    type Embeddable = { file: QueuedFile; image: PreparedImage; metadata: ImageMetadata | undefined };
+    type Read = Embeddable | { file: QueuedFile; skip: SkippedFile };
+    // The folder is recorded relative to the root, so both go through the mapping: the same on every host.
+    const localRoot = mapPath(job.root, this.settings.pathMap);
     const readOne = async (file: QueuedFile): Promise<Read> => {
       const start = performance.now();
+      const localPath = mapPath(file.path, this.settings.pathMap);
       try {
-        return { file, image: await this.read(mapPath(file.path, this.settings.pathMap), spec) };
+        const [image, metadata] = await Promise.all([this.read(localPath, spec), this.readMetadata?.(localPath, localRoot)]);
+        return { file, image, metadata };
       } catch (error) {
         // Paths in skip records are the catalogue's (coordinator's), whatever this host calls them.
         const skip: SkippedFile =
@@ -69,14 +80,14 @@ export class BatchEmbedder {
       }
     };
 
-    let pending: { file: QueuedFile; image: PreparedImage }[] = [];
+    let pending: Embeddable[] = [];
     const embedPending = async () => {
       if (pending.length === 0) return;
       const start = performance.now();
       const vectors = await this.embedder.embedPixels(pending.map((entry) => entry.image.pixelValues));
       timings.inferenceMs += performance.now() - start;
-      pending.forEach(({ file, image }, i) => {
-        upsertIndexed.push({ ...file, width: image.width, height: image.height, embedding: vectors[i]! });
+      pending.forEach(({ file, image, metadata }, i) => {
+        upsertIndexed.push({ ...file, width: image.width, height: image.height, embedding: vectors[i]!, ...(metadata ? { metadata } : {}) });
       });
       pending = [];
     };

@@ -1,8 +1,8 @@
 import type { AppConfig } from '../config';
 import { ClipEmbedder, type Embedder } from '../embedding';
-import { withLibraryModel } from '../engine';
 import { DECODE_REQUESTS_PER_THREAD, DecodePool, decodeThreadsFor, scanOptionsOf } from '../indexing';
-import { PostgresCatalogue } from '../store';
+import { readImageMetadata } from '../metadata';
+import { PostgresCatalogue, withLibraryModel } from '../store';
 import { BatchEmbedder, type ReadImage } from './batchEmbedder';
 import { QueueCoordinator } from './coordinator';
 import { QueueWorker, type QueueWorkerOptions } from './queueWorker';
@@ -64,7 +64,7 @@ export async function startWorker(
       inferenceBatch: config.batchSize,
       decodeConcurrency: threads * DECODE_REQUESTS_PER_THREAD,
       pathMap: settings.pathMap,
-    });
+    }, readImageMetadata);
     const worker = new QueueWorker({ ...options, connection: redis, runs: new QueueRuns(redis), batches, writer });
     return {
       worker,

@@ -5,6 +5,7 @@ export type { Catalogue, CatalogueMeta, CatalogueChanges, CommittedChanges, Chan
 export { SqliteCatalogue, CATALOGUE_FILE_NAME } from './sqliteCatalogue';
 export { LATEST_SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqliteMigrations';
 export { FollowingIndex } from './followingIndex';
+export { openStore, withLibraryModel, type StoreLocation, type ModelChoice } from './openStore';
 export {
   ModelSwitchedError,
   NoStagedModelError,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { withLibraryModel } from '../../src/engine';
+import { withLibraryModel } from '../../src/store';
 import { ImageLibrary } from '../../src/store';
 
 /** Without SIS_MODEL an existing library opens with the model it records; a new one with the default. */

@@ -5,6 +5,7 @@ import { decodeImage } from '../../src/image/decode';
 import * as resample from '../../src/image/resample';
 import { ImageSkipError, parsePreprocessorConfig, prepareClipImage, type SkipReason } from '../../src/image';
 import { cosine, makeTempDir, pngDeclaring, samplePhoto, type TempDir } from './fixtures';
+import { seededRandom } from '../../src/random';
 import { loadClipConfig } from './referenceData';
 
 const spec = parsePreprocessorConfig(loadClipConfig());
@@ -55,14 +56,9 @@ describe('files that are skipped with a typed reason', () => {
   });
 
   test('random bytes named .jpg', async () => {
-    let state = 0x2545f491; // xorshift32: deterministic noise
+    const random = seededRandom(0x2545f491); // deterministic noise
     const bytes = Buffer.alloc(4096);
-    for (let i = 0; i < bytes.length; i++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      bytes[i] = state & 0xff;
-    }
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
     await expectSkip(tmp.write('random.jpg', bytes), 'unsupported-format');
   });
 

@@ -53,6 +53,34 @@ describe('BatchEmbedder', () => {
     ]);
   });
 
+  test('reads each file\'s metadata through the path mapping, folder relative to the mapped root, and commits it with the row', async () => {
+    const seen: [string, string][] = [];
+    const writer = recordingWriter();
+    const batches = new BatchEmbedder(
+      () => Promise.resolve({ pixelValues: new Float32Array(4), width: 4, height: 3 } as never),
+      fakeEmbedder([]),
+      writer,
+      { inferenceBatch: 8, decodeConcurrency: 2, pathMap: [{ from: '/srv/photos', to: '/mnt/nas/photos' }] },
+      (filePath, root) => {
+        seen.push([filePath, root]);
+        if (filePath.endsWith('noheader.jpg')) return Promise.resolve(undefined);
+        const metadata = { folder: 'trip', fileType: 'jpeg', orientation: 'landscape' as const, takenAt: 1, cameraMake: 'Canon', cameraModel: null, latitude: null, longitude: null };
+        return Promise.resolve(metadata);
+      },
+    );
+    await batches.process(job(['trip/a.jpg', 'noheader.jpg']));
+    expect(seen).toEqual([
+      ['/mnt/nas/photos/trip/a.jpg', '/mnt/nas/photos'],
+      ['/mnt/nas/photos/noheader.jpg', '/mnt/nas/photos'],
+    ]);
+    const rows = writer.commits[0]!.upsertIndexed;
+    expect(rows.map((row) => [row.path, row.metadata?.folder, row.metadata?.cameraMake])).toEqual([
+      ['/srv/photos/trip/a.jpg', 'trip', 'Canon'],
+      ['/srv/photos/noheader.jpg', undefined, undefined],
+    ]);
+    expect('metadata' in rows[1]!).toBe(false);
+  });
+
   test('a file that cannot be decoded is committed as skipped with its typed reason; the rest is embedded', async () => {
     const writer = recordingWriter();
     const batches = new BatchEmbedder(

@@ -72,6 +72,13 @@ describe('embedding workers on a BullMQ queue (real Redis + PostgreSQL)', () => 
         const [x, y] = [await embedded.searcher.searchText(caption, 10), await reader.searcher.searchText(caption, 10)];
         expect(y.hits.map((hit) => hit.path)).toEqual(x.hits.map((hit) => hit.path));
       }
+      // The workers recorded each photo's metadata too, so filters answer alike.
+      const filter = { fileTypes: ['jpeg'], orientation: 'portrait' as const };
+      for (const caption of captions.slice(0, 5)) {
+        const [x, y] = [await embedded.searcher.searchText(caption, 10, { filter }), await reader.searcher.searchText(caption, 10, { filter })];
+        expect(x.hits).toHaveLength(10);
+        expect(y.hits.map((hit) => hit.path)).toEqual(x.hits.map((hit) => hit.path));
+      }
       // Nothing changed: a second run queues nothing and is done at once.
       const again = await coordinator.enqueue(photos500Dir);
       expect((await coordinator.progress(again.runId))!.run).toMatchObject({ state: 'done', toEmbed: 0, unchanged: 500, batches: 0 });
