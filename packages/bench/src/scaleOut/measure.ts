@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChangeFollower, defaultConfig, ImageLibrary, openEngine, PostgresCatalogue, type AppConfig, type IndexedImageInput } from '@sis/core';
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
-import { count, ms, table } from '../format';
+import { count, ms, seconds, table } from '../format';
 import type { WorkerReporter } from '../ipc';
 import { sharedDir, tinyModelDir } from '../paths';
 import { percentile, runStats, type RunStats } from '../stats';
@@ -194,7 +194,7 @@ export async function runScaleOut(job: ScaleOutJob, reporter: WorkerReporter): P
       removeDir(path.join(work, `pg-writer-${n}`));
       const loads = timeReplicaLoads(url, work, n, job.loadRuns);
       sizes.push({ rows: n, commitSqliteMs: runStats(commitSqlite), commitPostgresMs: runStats(commitPostgres), ...loads });
-      reporter.log(`  replica load: ${ms(loads.loadFromPostgresMs.median)} from PostgreSQL, ${ms(loads.loadFromCacheMs.median)} from the cache`);
+      reporter.log(`  replica load: ${seconds(loads.loadFromPostgresMs.median)} from PostgreSQL, ${seconds(loads.loadFromCacheMs.median)} from the cache`);
     }
     reporter.log(`Scale out: catch-up delay over ${job.commits} commits`);
     const delays = await catchUpDelays(server.createDatabase('delay'), work, job.commits, corpus);
@@ -225,8 +225,8 @@ export function formatScaleOut(result: ScaleOutResult): string {
     count(size.rows),
     ms(size.commitSqliteMs.median),
     ms(size.commitPostgresMs.median),
-    `${ms(size.loadFromPostgresMs.median)} (${describeIndex(size)})`,
-    `${ms(size.loadFromCacheMs.median)} (${size.cacheLoadedFrom})`,
+    `${seconds(size.loadFromPostgresMs.median)} (${describeIndex(size)})`,
+    `${seconds(size.loadFromCacheMs.median)} (${size.cacheLoadedFrom})`,
   ]);
   return [
     `PostgreSQL 15 on loopback (fsync on) vs SQLite (synchronous=FULL); load average ${result.loadAverageAtStart.toFixed(1)} at start; ` +
