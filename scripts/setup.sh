@@ -11,6 +11,7 @@ PNPM_VERSION=10.34.9
 # redis-server: the embedding queue's tests start throwaway servers (packages/config/redis.js); iproute2: `ip netns`
 # for the test that runs a worker in its own network namespace.
 # libjpeg62-turbo-dev: the JPEG decoder addon (packages/core/native/jpegDecode.c) links the system libjpeg-turbo.
+# libopenblas-dev: FAISS's BLAS, and the near-duplicates addon (packages/core/native/similarity.c) calls its sgemm.
 SYSTEM_PACKAGES=(libfaiss-dev libopenblas-dev cmake g++ make python3 pkg-config chromium postgresql-15 redis-server iproute2 libjpeg62-turbo-dev)
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -82,6 +83,7 @@ build_addon() { # name, extra cc flags...
 }
 build_addon resample
 build_addon jpegDecode -ljpeg
+build_addon similarity -lopenblas
 
 export TURBO_TELEMETRY_DISABLED=1
 log "building"

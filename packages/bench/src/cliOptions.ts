@@ -41,11 +41,16 @@ export function withoutLeadingSeparator(argv: readonly string[]): string[] {
   return argv[2] === '--' ? [...argv.slice(0, 2), ...argv.slice(3)] : [...argv];
 }
 
-/** "2/1,1/1" -> [{ threads: 2, decodeThreads: 1 }, { threads: 1, decodeThreads: 1 }]: inference threads (0: default) / decode threads (>= 1). */
-export function parseSplits(value: string): { threads: number; decodeThreads: number }[] {
+/**
+ * "2/1,1/1,2/1/nospin" -> [{ threads: 2, decodeThreads: 1 }, { threads: 1, decodeThreads: 1 }, { threads: 2, decodeThreads: 1, spinning: false }]:
+ * inference threads (0: default) / decode threads (>= 1), optionally /nospin (the vision session without intra-op spinning).
+ */
+export function parseSplits(value: string): { threads: number; decodeThreads: number; spinning?: false }[] {
   return value.split(',').map((item) => {
-    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(item);
-    if (!match || Number(match[2]) < 1) throw new InvalidArgumentError(`"${item}" is not a split: inference threads / decode threads, e.g. 2/1 (decode threads >= 1)`);
-    return { threads: Number(match[1]), decodeThreads: Number(match[2]) };
+    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*(\/\s*nospin\s*)?$/.exec(item);
+    if (!match || Number(match[2]) < 1) {
+      throw new InvalidArgumentError(`"${item}" is not a split: inference threads / decode threads [/nospin], e.g. 2/1 or 2/1/nospin (decode threads >= 1)`);
+    }
+    return { threads: Number(match[1]), decodeThreads: Number(match[2]), ...(match[3] ? { spinning: false as const } : {}) };
   });
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { parseList, parseSizes, wholeNumber, withoutLeadingSeparator } from '../src/cliOptions';
+import { defaultSplits } from '../src/bench/throughputRun';
+import { parseList, parseSizes, parseSplits, wholeNumber, withoutLeadingSeparator } from '../src/cliOptions';
 
 describe('command-line option parsers', () => {
   it('parseSizes reads k and M suffixes, sorts and removes duplicates', () => {
@@ -8,6 +9,25 @@ describe('command-line option parsers', () => {
     expect(() => parseSizes('10,abc')).toThrow(InvalidArgumentError);
     expect(() => parseSizes('0')).toThrow(InvalidArgumentError);
     expect(() => parseSizes('')).toThrow(InvalidArgumentError);
+  });
+
+  it('parseSplits reads intra-op / decode threads, optionally without spinning; defaultSplits tries the engine\'s with and without', () => {
+    expect(parseSplits('2/1, 0/2 ,2/1/nospin')).toEqual([
+      { threads: 2, decodeThreads: 1 },
+      { threads: 0, decodeThreads: 2 },
+      { threads: 2, decodeThreads: 1, spinning: false },
+    ]);
+    expect(() => parseSplits('2/0')).toThrow(InvalidArgumentError);
+    expect(() => parseSplits('2/1/spin')).toThrow(InvalidArgumentError);
+    expect(defaultSplits({ threads: 0, decodeThreads: 0 }, 2)).toEqual([
+      { threads: 0, decodeThreads: 1 },
+      { threads: 0, decodeThreads: 1, spinning: false },
+      { threads: 1, decodeThreads: 1 },
+    ]);
+    expect(defaultSplits({ threads: 4, decodeThreads: 2 }, 8)).toEqual([
+      { threads: 4, decodeThreads: 2 },
+      { threads: 4, decodeThreads: 2, spinning: false },
+    ]);
   });
 
   it('wholeNumber enforces the minimum', () => {

@@ -12,6 +12,7 @@
  */
 #include <node_api.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,13 +85,62 @@ static napi_value declined(napi_env env, struct jpeg_decompress_struct *cinfo, c
 }
 
 /*
- * decodeJpeg(bytes: Uint8Array, maxPixels: number, reduceFromShortSide: number)
- *   -> { data: Buffer, width, height } | string (why it declined)
+ * Calls chooseRegion(width, height) when it is a function; fills region with its [left, top, right,
+ * bottom] when it returns one. Returns 0 with a pending exception when the callback threw or returned
+ * something else than undefined or four whole numbers describing a non-empty part of the image.
+ */
+static int choose_region(napi_env env, napi_value callback, uint32_t width, uint32_t height, uint32_t region[4]) {
+  napi_valuetype kind;
+  if (napi_typeof(env, callback, &kind) != napi_ok) return 0;
+  if (kind == napi_undefined || kind == napi_null) return 1;
+  if (kind != napi_function) {
+    napi_throw_type_error(env, NULL, "decodeJpeg: chooseRegion must be a function");
+    return 0;
+  }
+  napi_value global, args[2], result;
+  napi_get_global(env, &global);
+  napi_create_uint32(env, width, &args[0]);
+  napi_create_uint32(env, height, &args[1]);
+  if (napi_call_function(env, global, callback, 2, args, &result) != napi_ok) return 0;
+  if (napi_typeof(env, result, &kind) != napi_ok) return 0;
+  if (kind == napi_undefined) return 1;
+  bool is_array = false;
+  uint32_t length = 0;
+  if (napi_is_array(env, result, &is_array) != napi_ok || !is_array || napi_get_array_length(env, result, &length) != napi_ok || length != 4) {
+    napi_throw_type_error(env, NULL, "decodeJpeg: chooseRegion must return [left, top, right, bottom] or undefined");
+    return 0;
+  }
+  int64_t values[4];
+  for (uint32_t i = 0; i < 4; i++) {
+    napi_value item;
+    if (napi_get_element(env, result, i, &item) != napi_ok) return 0;
+    if (napi_get_value_int64(env, item, &values[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "decodeJpeg: chooseRegion must return whole numbers");
+      return 0;
+    }
+  }
+  if (values[0] < 0 || values[1] < 0 || values[2] > width || values[3] > height || values[0] >= values[2] || values[1] >= values[3]) {
+    napi_throw_range_error(env, NULL, "decodeJpeg: the region chosen is not a non-empty part of the image");
+    return 0;
+  }
+  for (int i = 0; i < 4; i++) region[i] = (uint32_t)values[i];
+  return 1;
+}
+
+/*
+ * decodeJpeg(bytes: Uint8Array, maxPixels: number, reduceFromShortSide: number, chooseRegion?: (width, height) => number[] | undefined)
+ *   -> { data: Buffer, width, height, left, top, regionWidth, regionHeight } | string (why it declined)
  * reduceFromShortSide: decline when min(width, height) >= this (sharp reduces those on load); 0 = never.
+ * chooseRegion, called once the header is read: [left, top, right, bottom], the part of the image the
+ * caller will read. Then only those rows are decoded in full (the others are skipped: entropy-decoded
+ * only, still checked for errors) and only the iMCU columns that cover [left, right) (jpeg_crop_scanline,
+ * which widens the range to iMCU boundaries: `left` and `regionWidth` say what `data` holds). Pixels
+ * next to a crop edge may differ from a full decode (fancy upsampling sees an edge there): the caller
+ * asks for a margin around what it reads. Without it (or undefined returned), the whole image.
  */
 static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   napi_typedarray_type type;
   size_t length = 0;
@@ -142,6 +192,11 @@ static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
     return declined(env, &cinfo, "large: reduced on load");
   }
 
+  uint32_t region[4] = {0, 0, width, height};
+  if (argc >= 4 && !choose_region(env, argv[3], width, height, region)) {
+    jpeg_destroy_decompress(&cinfo);
+    return NULL; /* the exception thrown by the callback, or a RangeError */
+  }
   cinfo.out_color_space = JCS_RGB;
   cinfo.dct_method = JDCT_ISLOW;
   cinfo.do_fancy_upsampling = TRUE;
@@ -149,16 +204,22 @@ static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
   if (cinfo.output_components != 3 || cinfo.output_width != width || cinfo.output_height != height) {
     return declined(env, &cinfo, "unexpected output");
   }
+  JDIMENSION left = region[0], region_width = region[2] - region[0];
+  if (left > 0 || region_width < width) jpeg_crop_scanline(&cinfo, &left, &region_width);
+  const uint32_t top = region[1], region_height = region[3] - region[1];
   void *pixels = NULL;
   napi_value buffer;
-  const size_t stride = (size_t)width * 3;
-  if (napi_create_buffer(env, stride * height, &pixels, &buffer) != napi_ok) {
+  const size_t stride = (size_t)region_width * 3;
+  if (napi_create_buffer(env, stride * region_height, &pixels, &buffer) != napi_ok) {
     return declined(env, &cinfo, "out of memory");
   }
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = (JSAMPROW)pixels + (size_t)cinfo.output_scanline * stride;
+  if (top > 0 && jpeg_skip_scanlines(&cinfo, top) != top) return declined(env, &cinfo, "unexpected output");
+  while (cinfo.output_scanline < top + region_height) {
+    JSAMPROW row = (JSAMPROW)pixels + (size_t)(cinfo.output_scanline - top) * stride;
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
+  /* The rest is still entropy-decoded, so a truncated or corrupt tail declines as before. */
+  if (cinfo.output_scanline < cinfo.output_height) jpeg_skip_scanlines(&cinfo, cinfo.output_height - cinfo.output_scanline);
   jpeg_finish_decompress(&cinfo);
   if (err.pub.num_warnings > 0) return declined(env, &cinfo, "libjpeg warning");
   jpeg_destroy_decompress(&cinfo);
@@ -170,6 +231,13 @@ static napi_value decode_jpeg(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, object, "data", buffer);
   napi_set_named_property(env, object, "width", w);
   napi_set_named_property(env, object, "height", h);
+  const uint32_t placement[4] = {left, top, region_width, region_height};
+  const char *names[4] = {"left", "top", "regionWidth", "regionHeight"};
+  for (int i = 0; i < 4; i++) {
+    napi_value value;
+    napi_create_uint32(env, placement[i], &value);
+    napi_set_named_property(env, object, names[i], value);
+  }
   return object;
 }
 

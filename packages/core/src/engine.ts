@@ -60,7 +60,8 @@ export async function openEngine(configured: AppConfig, options: OpenEngineOptio
   // Indexing decodes on worker threads, started on the first reindex (a server may never index).
   let pool: DecodePool | undefined;
   const decodeThreads = decodeThreadsFor(config);
-  const decodeOnPool = (file: string, spec: typeof embedder.preprocess) => (pool ??= new DecodePool({ threads: decodeThreads, limits })).prepare(file, spec);
+  const decodeOnPool = (file: string, spec: typeof embedder.preprocess, metadataRoot?: string) =>
+    (pool ??= new DecodePool({ threads: decodeThreads, limits })).prepare(file, spec, metadataRoot);
   const indexer = options.writable
     ? new Indexer(
         library,

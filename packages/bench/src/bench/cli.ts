@@ -58,7 +58,7 @@ const program = new Command()
   .option('--runs <n>', 'measured runs of each indexing pipeline (default 5; --quick 2)', wholeNumber(1))
   .option('--warmup <n>', 'warm-up runs before them, not counted (default 1)', wholeNumber(0))
   .option('--sizes <list>', 'index sizes for query latency, e.g. 1000,100k,1M (default 1000,100000,1000000; --quick 1000)', parseSizes)
-  .option('--duplicate-sizes <list>', 'library sizes (synthetic vectors) for the duplicates wall time (default 100k; --quick 10k; add 1M explicitly: hours with the generic FAISS build)', parseSizes)
+  .option('--duplicate-sizes <list>', 'library sizes (synthetic vectors) for the duplicates wall time (default 20k,100k,1M; --quick 12k); up to 20k also the recall of pairs against scoring every pair', parseSizes)
   .option('--queries <n>', 'text queries timed at each size (default 200)', wholeNumber(1))
   .option('-k, --top <k>', 'results per query (default 10)', wholeNumber(1))
   .option('--cold-runs <n>', 'cold starts measured (default: --runs)', wholeNumber(1))
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       runs,
       warmup: opts.warmup ?? 1,
       sizes: opts.sizes ?? (quick ? [1000] : [1000, 100_000, 1_000_000]),
-      duplicateSizes: opts.duplicateSizes ?? (quick ? [10_000] : [100_000]),
+      duplicateSizes: opts.duplicateSizes ?? (quick ? [12_000] : [20_000, 100_000, 1_000_000]),
       queries: timed,
       querySource: source,
       warmupQueries: warm,

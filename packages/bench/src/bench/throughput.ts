@@ -110,14 +110,14 @@ export function summariseThroughput(
 }
 
 function splitName(split: Split): string {
-  return `${split.threads === 0 ? 'default' : split.threads} / ${split.decodeThreads}`;
+  return `${split.threads === 0 ? 'default' : split.threads} / ${split.decodeThreads}${split.spinning === false ? ' no spin' : ''}`;
 }
 
 export function formatThroughput(section: ThroughputSection, cores: number): string[] {
   const out: string[] = [];
   out.push(
     `## Throughput by precision: ${section.label} (${section.images} images), batch ${section.batchSize}, ${section.runs} runs each; ` +
-      `split = ONNX Runtime intra-op threads / decode worker threads (${cores} cores)`,
+      `split = ONNX Runtime intra-op threads / decode worker threads (${cores} cores; 'no spin': the vision session without intra-op spinning)`,
   );
   out.push('');
   const fp32Python = section.dtypes.find((d) => d.dtype === 'fp32')?.python;
@@ -164,7 +164,9 @@ export function formatThroughput(section: ThroughputSection, cores: number): str
     out.push('');
     out.push(
       `CPU per image, one at a time (${s.images} images, process CPU time): read ${ms(s.readMs)}, decode ${ms(s.decodeMs)}` +
-        (s.nativeJpeg ? ` (libjpeg-turbo addon; sharp alone ${ms(s.sharpDecodeMs)})` : ` (sharp; the libjpeg-turbo addon is not built)`) +
+        (s.nativeJpeg
+          ? ` (libjpeg-turbo addon, only the part the crop reads; the whole image ${ms(s.wholeDecodeMs)}, through sharp ${ms(s.sharpDecodeMs)})`
+          : ` (sharp; the libjpeg-turbo addon is not built)`) +
         `, resize + crop + normalise ${ms(s.preprocessMs)}; total ${ms(s.totalMs)}` +
         (py ? `; PIL: decode ${ms(py.decodeCpuMs)}, read + decode + preprocess ${ms(py.preprocessCpuMs)} (ours / PIL ${fixed(s.totalMs / py.preprocessCpuMs, 2)})` : ''),
     );

@@ -10,9 +10,13 @@ import type { Split, ThroughputJob, ThroughputResult } from '../workers/throughp
 import type { BenchOptions } from './summary';
 import { summarisePython, summariseThroughput, type PythonFigures, type ThroughputSection } from './throughput';
 
-/** The engine's automatic split, and one that gives decoding a core of its own. */
+/**
+ * The engine's automatic split, the same without intra-op spinning (spinning wins on a quiet machine and
+ * can lose a lot on a loaded one: measured, not assumed), and one that gives decoding a core of its own.
+ */
 export function defaultSplits(config: Pick<AppConfig, 'threads' | 'decodeThreads'>, cores = availableCores()): Split[] {
-  const splits: Split[] = [{ threads: config.threads, decodeThreads: decodeThreadsFor(config, cores) }];
+  const engine: Split = { threads: config.threads, decodeThreads: decodeThreadsFor(config, cores) };
+  const splits: Split[] = [engine, { ...engine, spinning: false }];
   if (cores >= 2 && config.threads === 0) splits.push({ threads: cores - 1, decodeThreads: 1 });
   return splits;
 }

@@ -3,10 +3,12 @@
  * synthetic clustered unit vectors with planted near-duplicates (1% of the vectors get a copy at cosine ~0.97,
  * as a re-encoded or resized photo scores with a trained CLIP), grouped by the engine's DuplicateFinder at
  * threshold 0.95 from an in-memory source (no catalogue reads: those are the same chunked reads any full pass
- * makes). Reports the time, the FAISS index used, and the recall of the planted pairs.
+ * makes). Reports the time, the cells used, the recall of the planted pairs and, with compareExact, the recall
+ * of all pairs >= T against a pass that scores every pair (after the timed run, not part of its time).
  */
-import { DuplicateFinder, type CatalogueImage, type DuplicateSource } from '@sis/core';
-import { serveWorker } from '../ipc';
+import os from 'node:os';
+import { DuplicateFinder, thresholdGraph, type CatalogueImage, type DuplicateSource } from '@sis/core';
+import { serveWorker, type WorkerReporter } from '../ipc';
 import { maxRssBytes } from '../machine';
 import { ClusteredVectors, gaussian, seededRandom, sigmaForCosine } from '../synthetic';
 
@@ -14,6 +16,16 @@ export interface DuplicatesJob {
   size: number;
   dimension: number;
   seed: number;
+  /** Also score every pair and report the recall of pairs >= T (O(n^2): meant for ~20k vectors). */
+  compareExact: boolean;
+}
+
+export interface ExactComparison {
+  /** Pairs >= T that scoring every pair finds. */
+  exactPairs: number;
+  /** Of those, the pairs the blocked pass finds. */
+  pairsFound: number;
+  exactMs: number;
 }
 
 export interface DuplicatesBenchResult {
@@ -24,7 +36,9 @@ export interface DuplicatesBenchResult {
   plantedFound: number;
   groups: number;
   imagesInGroups: number;
-  /** FAISS index the k-NN searches ran on. */
+  /** Pairs >= T found (edges of the graph). */
+  pairs: number;
+  /** How the pairs were scored: 'flat' (every pair) or the cells probed. */
   index: string;
   /** DuplicateFinder.find from start to groups with keepers. */
   wallMs: number;
@@ -32,6 +46,9 @@ export interface DuplicatesBenchResult {
   cpuMs: number;
   generateMs: number;
   maxRssBytes: number;
+  /** 1-minute load average when the timed run started and ended (the machine may be shared). */
+  loadAverage: [number, number];
+  exact?: ExactComparison;
 }
 
 const THRESHOLD = 0.95;
@@ -80,6 +97,7 @@ serveWorker<DuplicatesJob, DuplicatesBenchResult>(async (job, reporter) => {
     imagesByIds: (wanted) => new Map(wanted.map((id): [number, CatalogueImage] => [id, { id, path: `/synthetic/${id}.jpg`, size: 1000 + (id % 7), mtimeMs: 0, width: 640, height: 480, indexedAt: 0 }])),
   };
   const finder = new DuplicateFinder(memory);
+  const loadAtStart = os.loadavg()[0]!;
   const start = performance.now();
   const cpuBefore = process.cpuUsage();
   const report = await finder.find({ threshold: THRESHOLD, onProgress: (searched, total) => reporter.progress(`duplicates at ${size}`, searched, total, 'vectors') });
@@ -92,6 +110,8 @@ serveWorker<DuplicatesJob, DuplicatesBenchResult>(async (job, reporter) => {
     const a = groupOf.get(i * stride + 1);
     if (a !== undefined && a === groupOf.get(originals + i + 1)) plantedFound++;
   }
+  const loadAverage: [number, number] = [loadAtStart, os.loadavg()[0]!];
+  const exact = job.compareExact ? await compareWithExact(vectors, dimension, reporter) : undefined;
   return {
     size,
     threshold: THRESHOLD,
@@ -99,10 +119,24 @@ serveWorker<DuplicatesJob, DuplicatesBenchResult>(async (job, reporter) => {
     plantedFound,
     groups: report.groups.length,
     imagesInGroups: report.groups.reduce((sum, group) => sum + group.images.length, 0),
+    pairs: report.groups.reduce((sum, group) => sum + group.pairCount, 0),
     index: report.index,
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     generateMs,
     maxRssBytes: maxRssBytes(),
+    loadAverage,
+    ...(exact ? { exact } : {}),
   };
 });
+
+/** The engine's pass (cells above EXACT_MAX_VECTORS) against every pair scored, on the same vectors. */
+async function compareWithExact(vectors: Float32Array, dimension: number, reporter: WorkerReporter): Promise<ExactComparison> {
+  const blocked = await thresholdGraph({ dimension, vectors, threshold: THRESHOLD });
+  const start = performance.now();
+  const exact = await thresholdGraph({ dimension, vectors, threshold: THRESHOLD, exactMaxVectors: Infinity, onProgress: (done, total) => reporter.progress('every pair, for the recall', done, total, 'vectors') });
+  const exactMs = performance.now() - start;
+  const n = vectors.length / dimension;
+  const found = new Set(blocked.edges.map((edge) => edge.a * n + edge.b));
+  return { exactPairs: exact.edges.length, pairsFound: exact.edges.filter((edge) => found.has(edge.a * n + edge.b)).length, exactMs };
+}

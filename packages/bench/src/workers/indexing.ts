@@ -101,7 +101,7 @@ async function realRun(job: IndexingJob, embedder: ClipEmbedder, pool: DecodePoo
   const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
     // The same wiring as openEngine(), with the already loaded embedder: decoding on worker threads.
-    const indexer = new Indexer(library, embedder, (file, spec) => pool.prepare(file, spec), indexerSettingsOf(config, pool.capacity));
+    const indexer = new Indexer(library, embedder, (file, spec, root) => pool.prepare(file, spec, root), indexerSettingsOf(config, pool.capacity));
     const sampler = new RssSampler();
     sampler.start();
     const cpuStart = cpuSnapshot();

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ClipEmbedder,
+  clipSourceRegion,
   DecodePool,
   ImageLibrary,
   Indexer,
@@ -30,6 +31,8 @@ export interface Split {
   /** ONNX Runtime intra-op threads (0: its default, one per core). */
   threads: number;
   decodeThreads: number;
+  /** false: the vision session without intra-op spinning (its 'latency' tuning); absent: the product's indexing tuning, spinning allowed. */
+  spinning?: false;
 }
 
 export interface ThroughputJob {
@@ -76,6 +79,8 @@ export interface StageCpu {
   nativeJpeg: boolean;
   /** The same images decoded by sharp alone (what decodeMs was before the addon). */
   sharpDecodeMs: number;
+  /** The same images decoded whole by the addon (decodeMs decodes only the part the crop reads). */
+  wholeDecodeMs: number;
 }
 
 export interface ThroughputResult {
@@ -91,15 +96,19 @@ const cpuMs = () => {
 };
 
 async function measureStages(files: string[], config: AppConfig, embedder: ClipEmbedder): Promise<StageCpu> {
-  const decodeOptions = { maxPixels: config.maxPixels, reduceLargeJpegToShortSide: 4 * embedder.preprocess.shortestEdge };
+  const spec = embedder.preprocess;
+  // What prepareClipImage asks for: a JPEG is decoded only where the crop reads it.
+  const wholeOptions = { maxPixels: config.maxPixels, reduceLargeJpegToShortSide: 4 * spec.shortestEdge };
+  const decodeOptions = { ...wholeOptions, region: (width: number, height: number) => clipSourceRegion(width, height, spec) };
   let read = 0;
   let decode = 0;
   let preprocess = 0;
   let sharpDecode = 0;
+  let wholeDecode = 0;
   for (const file of files.slice(0, 5)) {
     // Warm caches and JIT on both decoders.
     await prepareClipImage(file, embedder.preprocess, { maxPixels: config.maxPixels });
-    await decodeImage(file, { ...decodeOptions, nativeJpeg: false });
+    await decodeImage(file, { ...wholeOptions, nativeJpeg: false });
   }
   for (const file of files) {
     const t0 = cpuMs();
@@ -107,14 +116,17 @@ async function measureStages(files: string[], config: AppConfig, embedder: ClipE
     const t1 = cpuMs();
     const decoded = await decodeImage(bytes, decodeOptions);
     const t2 = cpuMs();
-    toClipPixelValues(decoded.rgb, embedder.preprocess, { width: decoded.originalWidth, height: decoded.originalHeight });
+    toClipPixelValues(decoded.rgb, spec, { width: decoded.originalWidth, height: decoded.originalHeight });
     const t3 = cpuMs();
-    await decodeImage(bytes, { ...decodeOptions, nativeJpeg: false });
+    await decodeImage(bytes, { ...wholeOptions, nativeJpeg: false });
     const t4 = cpuMs();
+    await decodeImage(bytes, wholeOptions);
+    const t5 = cpuMs();
     read += t1 - t0;
     decode += t2 - t1;
     preprocess += t3 - t2;
     sharpDecode += t4 - t3;
+    wholeDecode += t5 - t4;
   }
   const n = files.length;
   return {
@@ -125,6 +137,7 @@ async function measureStages(files: string[], config: AppConfig, embedder: ClipE
     totalMs: (read + decode + preprocess) / n,
     nativeJpeg: nativeJpegLoaded,
     sharpDecodeMs: sharpDecode / n,
+    wholeDecodeMs: wholeDecode / n,
   };
 }
 
@@ -145,7 +158,7 @@ async function reindexOnce(job: ThroughputJob, embedder: ClipEmbedder, pool: Dec
   const library = ImageLibrary.open(dataDir, { modelName: embedder.modelName, dimension: embedder.dimension, precision: embedder.precision, writable: true });
   try {
     // The wiring of openEngine(), with this split.
-    const indexer = new Indexer(library, embedder, (file, spec) => pool.prepare(file, spec), indexerSettingsOf(config, pool.capacity));
+    const indexer = new Indexer(library, embedder, (file, spec, root) => pool.prepare(file, spec, root), indexerSettingsOf(config, pool.capacity));
     const start = cpuSnapshot();
     const summary = await indexer.reindex(job.folder, {
       onProgress: (progress) => {
@@ -174,7 +187,14 @@ async function main(job: ThroughputJob, reporter: WorkerReporter): Promise<Throu
     for (const split of job.splits) {
       const loadStart = performance.now();
       // Only the vision tower runs here; the text tower stays fp32 so that it need not exist at this precision.
-      const embedder = await ClipEmbedder.load({ ...config, threads: split.threads, dtype: 'fp32', dtypeVision: dtype, dtypeText: 'fp32' });
+      const embedder = await ClipEmbedder.load({
+        ...config,
+        threads: split.threads,
+        dtype: 'fp32',
+        dtypeVision: dtype,
+        dtypeText: 'fp32',
+        visionSessionUse: split.spinning === false ? 'latency' : 'throughput',
+      });
       const limits = { maxPixels: config.maxPixels };
       const batches: Float32Array[][] = [];
       for (let i = 0; i + config.batchSize <= files.length && batches.length < 4; i += config.batchSize) {
@@ -189,7 +209,7 @@ async function main(job: ThroughputJob, reporter: WorkerReporter): Promise<Throu
       const pool = new DecodePool({ threads: split.decodeThreads, limits });
       for (let run = 0; run < job.warmup + job.runs; run++) {
         const warm = run < job.warmup;
-        const label = `${dtype}, ${split.threads || 'default'} inference / ${split.decodeThreads} decode threads, ${warm ? 'warm-up' : `run ${run - job.warmup + 1}/${job.runs}`}`;
+        const label = `${dtype}, ${split.threads || 'default'} inference / ${split.decodeThreads} decode threads${split.spinning === false ? ' (no spinning)' : ''}, ${warm ? 'warm-up' : `run ${run - job.warmup + 1}/${job.runs}`}`;
         const alone = await modelAlone(embedder, batches, job.modelOnlyImages);
         const dataDir = path.join(job.workDir, `throughput-${round++}`);
         const real = await reindexOnce(job, embedder, pool, split, dataDir, label, reporter);

@@ -4,8 +4,9 @@
  * rescale in float64 then cast to float32, normalise in float32, channel-first layout.
  */
 import { z } from 'zod';
-import { resizeBicubicRgb } from './resample';
-import { RGB_CHANNELS, assertRgbImage, type RgbImage } from './rgbImage';
+import type { PixelRegion } from './nativeJpeg';
+import { resizeBicubicToPlanes, sourceSpanOf } from './resample';
+import { RGB_CHANNELS, assertRgbImage, isRgbCrop, type RgbCrop, type RgbImage } from './rgbImage';
 
 /** What the model's preprocessor_config.json asks for, in the only shape this pipeline implements. */
 export interface ClipPreprocessSpec {
@@ -99,55 +100,109 @@ export function centerCropOrigin(width: number, height: number, cropWidth: numbe
 }
 
 /**
- * value -> normalised float32 for each byte value and channel, evaluated as numpy does:
- * float32(float64(v) * rescale), then float32((x - float32(mean)) / float32(std)).
+ * value -> normalised float32 for each byte value and channel (R's 256 values, then G's, then B's),
+ * evaluated as numpy does: float32(float64(v) * rescale), then float32((x - float32(mean)) / float32(std)).
  */
-function normalisationTables(spec: ClipPreprocessSpec): Float32Array[] {
-  return [0, 1, 2].map((channel) => {
+function normalisationTables(spec: ClipPreprocessSpec): Float32Array {
+  const key = `${spec.mean.join(',')}/${spec.std.join(',')}/${spec.rescaleFactor}`;
+  const cached = tableCache.get(key);
+  if (cached) return cached;
+  const tables = new Float32Array(RGB_CHANNELS * 256);
+  for (let channel = 0; channel < RGB_CHANNELS; channel++) {
     const mean = Math.fround(spec.mean[channel]!);
     const std = Math.fround(spec.std[channel]!);
-    const table = new Float32Array(256);
     for (let v = 0; v < 256; v++) {
       const rescaled = Math.fround(v * spec.rescaleFactor);
-      table[v] = Math.fround(Math.fround(rescaled - mean) / std);
+      tables[channel * 256 + v] = Math.fround(Math.fround(rescaled - mean) / std);
     }
-    return table;
-  });
+  }
+  if (tableCache.size >= 8) tableCache.clear();
+  tableCache.set(key, tables);
+  return tables;
+}
+
+/** By spec values, not identity: a decode worker receives a fresh copy of the spec with every request. */
+const tableCache = new Map<string, Float32Array>();
+
+/** Where to write the pixel values: `data[offset ..offset + 3 * cropHeight * cropWidth)`, e.g. one image's slot of a batch. */
+export interface PixelSlot {
+  readonly data: Float32Array;
+  readonly offset: number;
+}
+
+/** Values per image: 3 x cropHeight x cropWidth. */
+export function pixelValueCount(spec: Pick<ClipPreprocessSpec, 'cropHeight' | 'cropWidth'>): number {
+  return RGB_CHANNELS * spec.cropHeight * spec.cropWidth;
+}
+
+/**
+ * Rows and columns of margin around what the resize reads, when only part of a JPEG is decoded: next to
+ * a crop edge libjpeg's fancy upsampling sees an edge and changes a pixel or two (1 px of margin left
+ * mismatches on the dataset photos, 2 px none); one 4:2:0 iMCU is kept for safety.
+ */
+export const JPEG_REGION_MARGIN = 16;
+
+interface CropGeometry {
+  /** Size the image is resized to. */
+  readonly resized: Size;
+  /** Top-left corner of the crop in the resized image (negative where the crop is larger: padding). */
+  readonly origin: { left: number; top: number };
+  /** Part of the crop that the resized image covers (all of it unless the crop is larger than the image). */
+  readonly covered: { left: number; top: number; width: number; height: number };
+}
+
+function cropGeometry(logicalSize: Size, spec: ClipPreprocessSpec): CropGeometry {
+  const { cropWidth, cropHeight } = spec;
+  const resized = spec.squash ? { width: cropWidth, height: cropHeight } : resizeOutputSize(logicalSize.width, logicalSize.height, spec.shortestEdge);
+  const origin = centerCropOrigin(resized.width, resized.height, cropWidth, cropHeight);
+  const left = Math.max(0, origin.left);
+  const top = Math.max(0, origin.top);
+  const width = Math.min(resized.width, origin.left + cropWidth) - left;
+  const height = Math.min(resized.height, origin.top + cropHeight) - top;
+  return { resized, origin, covered: { left, top, width, height } };
+}
+
+/** The part of a width x height image that toClipPixelValues reads, plus JPEG_REGION_MARGIN: what a JPEG decode may stop at. */
+export function clipSourceRegion(width: number, height: number, spec: ClipPreprocessSpec): PixelRegion {
+  const { resized, covered } = cropGeometry({ width, height }, spec);
+  const span = sourceSpanOf(width, height, resized.width, resized.height, covered);
+  return {
+    left: Math.max(0, span.left - JPEG_REGION_MARGIN),
+    top: Math.max(0, span.top - JPEG_REGION_MARGIN),
+    right: Math.min(width, span.right + JPEG_REGION_MARGIN),
+    bottom: Math.min(height, span.bottom + JPEG_REGION_MARGIN),
+  };
 }
 
 /**
  * Resize + centre crop (or squash, see ClipPreprocessSpec.squash) + normalise `rgb` into `pixel_values` [3, cropHeight, cropWidth].
  * `logicalSize` is the size the resize rule is computed from: the image's real (oriented) size when
- * `rgb` is a reduced decode of a very large image, so the output geometry does not depend on it.
+ * `rgb` is a reduced decode of a very large image, so the output geometry does not depend on it. An
+ * RgbCrop (a partial JPEG decode) stands for its full image and must hold clipSourceRegion of it.
+ * With `slot` the values are written there (and a view of them returned); otherwise into a new array.
  */
-export function toClipPixelValues(rgb: RgbImage, spec: ClipPreprocessSpec, logicalSize: Size = rgb): Float32Array {
+export function toClipPixelValues(rgb: RgbImage | RgbCrop, spec: ClipPreprocessSpec, logicalSize?: Size, slot?: PixelSlot): Float32Array {
   assertRgbImage(rgb);
   const { cropWidth, cropHeight } = spec;
-  const resized = spec.squash ? { width: cropWidth, height: cropHeight } : resizeOutputSize(logicalSize.width, logicalSize.height, spec.shortestEdge);
-  const origin = centerCropOrigin(resized.width, resized.height, cropWidth, cropHeight);
+  const fullSize = isRgbCrop(rgb) ? { width: rgb.fullWidth, height: rgb.fullHeight } : rgb;
+  const { resized, origin, covered } = cropGeometry(logicalSize ?? fullSize, spec);
+  const { left, top, width, height } = covered;
 
-  // Part of the crop that the resized image covers (all of it unless the crop is larger than the image).
-  const left = Math.max(0, origin.left);
-  const top = Math.max(0, origin.top);
-  const width = Math.min(resized.width, origin.left + cropWidth) - left;
-  const height = Math.min(resized.height, origin.top + cropHeight) - top;
-  const covered = resizeBicubicRgb(rgb, resized.width, resized.height, { left, top, width, height });
-
-  const tables = normalisationTables(spec);
   const plane = cropWidth * cropHeight;
-  const pixelValues = new Float32Array(RGB_CHANNELS * plane);
-  for (let channel = 0; channel < RGB_CHANNELS; channel++) {
-    const table = tables[channel]!;
+  const count = RGB_CHANNELS * plane;
+  if (slot && !(Number.isInteger(slot.offset) && slot.offset >= 0 && slot.offset + count <= slot.data.length)) {
+    throw new RangeError(`pixel slot at ${slot.offset} does not hold ${count} values (array of ${slot.data.length})`);
+  }
+  const data = slot?.data ?? new Float32Array(count);
+  const offset = slot?.offset ?? 0;
+  const tables = normalisationTables(spec);
+  if (width < cropWidth || height < cropHeight) {
     // Zero padding is applied to uint8 pixels before rescaling, so padding holds the value of byte 0.
-    pixelValues.fill(table[0]!, channel * plane, (channel + 1) * plane);
-    for (let y = 0; y < height; y++) {
-      let src = y * width * RGB_CHANNELS + channel;
-      let dst = channel * plane + (top - origin.top + y) * cropWidth + (left - origin.left);
-      for (let x = 0; x < width; x++) {
-        pixelValues[dst++] = table[covered.data[src]!]!;
-        src += RGB_CHANNELS;
-      }
+    for (let channel = 0; channel < RGB_CHANNELS; channel++) {
+      data.fill(tables[channel * 256]!, offset + channel * plane, offset + (channel + 1) * plane);
     }
   }
-  return pixelValues;
+  const first = offset + (top - origin.top) * cropWidth + (left - origin.left);
+  resizeBicubicToPlanes(rgb, resized.width, resized.height, covered, { data, offset: first, rowStride: cropWidth, planeStride: plane, tables });
+  return slot ? data.subarray(offset, offset + count) : data;
 }

@@ -12,9 +12,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { decodeJpegNatively } from './nativeJpeg';
+import { decodeJpegNatively, type RegionChooser } from './nativeJpeg';
 import { ImageSkipError } from './skipError';
-import type { RgbImage } from './rgbImage';
+import { isRgbCrop, type RgbCrop, type RgbImage } from './rgbImage';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (one frame, width x height), before decoding them. */
@@ -27,11 +27,17 @@ export interface DecodeOptions {
   readonly reduceLargeJpegToShortSide?: number;
   /** Decode baseline JPEGs with the libjpeg-turbo addon where it applies (default: whenever it is loaded); false: sharp only. */
   readonly nativeJpeg?: boolean;
+  /**
+   * Given the image's size, the part of it the caller will read (with its own margin): a JPEG that the
+   * addon decodes is then decoded only there, and `rgb` is an RgbCrop when that is less than the
+   * whole image. Every other path decodes the whole image.
+   */
+  readonly region?: RegionChooser;
 }
 
 export interface DecodedImage {
-  /** Oriented RGB pixels; smaller than originalWidth x originalHeight only after a large-JPEG reduction. */
-  readonly rgb: RgbImage;
+  /** Oriented RGB pixels; smaller than originalWidth x originalHeight after a large-JPEG reduction, or an RgbCrop of it (`region`). */
+  readonly rgb: RgbImage | RgbCrop;
   /** Size of the oriented image as stored in the file (what the catalogue records). */
   readonly originalWidth: number;
   readonly originalHeight: number;
@@ -179,8 +185,12 @@ export async function decodeImage(source: string | Buffer, options: DecodeOption
   }
   if (options.nativeJpeg !== false) {
     const reduceFrom = reduceLargeJpegToShortSide === undefined ? 0 : PRE_REDUCE_MIN_RATIO * reduceLargeJpegToShortSide;
-    const native = decodeJpegNatively(bytes, maxPixels, reduceFrom);
-    if ('rgb' in native) return { rgb: native.rgb, originalWidth: native.rgb.width, originalHeight: native.rgb.height, format: 'jpeg' };
+    const native = decodeJpegNatively(bytes, maxPixels, reduceFrom, options.region);
+    if ('rgb' in native) {
+      const { rgb } = native;
+      const [originalWidth, originalHeight] = isRgbCrop(rgb) ? [rgb.fullWidth, rgb.fullHeight] : [rgb.width, rgb.height];
+      return { rgb, originalWidth, originalHeight, format: 'jpeg' };
+    }
   }
   const header = checkHeader(await readHeader(bytes, label), label, maxPixels);
   const reduce =

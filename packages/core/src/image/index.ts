@@ -2,10 +2,10 @@
  * The engine's image module: image file -> CLIP `pixel_values`, with parity with the Python reference
  * (transformers CLIPImageProcessorPil on PIL). See README.md in this folder for the exact contract.
  */
-import { toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
+import { clipSourceRegion, toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
 import { decodeImage } from './decode';
 
-export { parsePreprocessorConfig, toClipPixelValues, type ClipPreprocessSpec } from './clipPreprocess';
+export { clipSourceRegion, parsePreprocessorConfig, pixelValueCount, toClipPixelValues, type ClipPreprocessSpec, type PixelSlot } from './clipPreprocess';
 export { parseSiglipPreprocessorConfig } from './siglipPreprocess';
 export { decodeImage, type DecodedImage } from './decode';
 export { nativeJpegLoaded } from './nativeJpeg';
@@ -43,6 +43,8 @@ export async function prepareClipImage(
   const decoded = await decodeImage(source, {
     maxPixels: limits.maxPixels,
     reduceLargeJpegToShortSide: PRE_REDUCE_FACTOR * spec.shortestEdge,
+    // A JPEG is decoded only where the resize reads it (plus a margin): the same pixels, less work.
+    region: (width, height) => clipSourceRegion(width, height, spec),
   });
   const originalSize = { width: decoded.originalWidth, height: decoded.originalHeight };
   return {

@@ -1,7 +1,7 @@
 /**
- * Loads one of the Node-API addons that scripts/setup.sh builds into native/build (resample, jpegDecode).
+ * Loads one of the Node-API addons that scripts/setup.sh builds into native/build (resample, jpegDecode, similarity).
  * Returns undefined when it is not built (no C compiler, headers or library) or `disableVariable` is '0':
- * each caller then runs its fallback, which gives the same bytes.
+ * each caller then runs its fallback, which gives the same result.
  */
 import path from 'node:path';
 

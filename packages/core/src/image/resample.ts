@@ -15,12 +15,18 @@
  * (the centre crop) gives exactly the same values as resizing everything and cropping afterwards.
  */
 import { loadNativeAddon } from './nativeAddon';
-import { RGB_CHANNELS, assertRgbImage, type RgbImage } from './rgbImage';
+import { RGB_CHANNELS, assertRgbImage, isRgbCrop, type RgbCrop, type RgbImage } from './rgbImage';
 
 /** The same two loops in C (native/resample.c), built by scripts/setup.sh: about 3x faster, same bytes. */
 interface NativeResample {
   resampleRows(input: Uint8Array, inWidth: number, firstRow: number, rowCount: number, bounds: Int32Array, weights: Int32Array, taps: number, outWidth: number, out: Uint8Array): void;
   resampleColumns(input: Uint8Array, width: number, inRows: number, bounds: Int32Array, weights: Int32Array, taps: number, outHeight: number, out: Uint8Array): void;
+  /** Both passes and the byte -> float table lookup in one call, into channel planes of `dest` (see resample.c). */
+  resampleToPlanes(
+    input: Uint8Array, inWidth: number, hBounds: Int32Array | null, hWeights: Int32Array | null, hTaps: number, left: number,
+    firstRow: number, rowCount: number, vBounds: Int32Array | null, vWeights: Int32Array | null, vTaps: number,
+    outWidth: number, outHeight: number, tables: Float32Array, dest: Float32Array, destOffset: number, destRowStride: number, destPlaneStride: number,
+  ): void;
 }
 
 const nativeResample = loadNativeAddon<NativeResample>('resample', 'SIS_NATIVE_RESAMPLE');
@@ -224,32 +230,41 @@ function checkWindow(window: PixelWindow, outWidth: number, outHeight: number): 
   }
 }
 
-/**
- * Resizes `src` to outWidth x outHeight exactly as Pillow's BICUBIC resize does, and returns the
- * `window` of that result (the whole image by default).
- */
-export function resizeBicubicRgb(
-  src: RgbImage,
-  outWidth: number,
-  outHeight: number,
-  window: PixelWindow = { left: 0, top: 0, width: outWidth, height: outHeight },
-  options: { native?: boolean } = {},
-): RgbImage {
-  const useNative = options.native ?? nativeResampleLoaded;
-  assertRgbImage(src);
-  if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
-    throw new RangeError(`invalid output size ${outWidth}x${outHeight}`);
-  }
-  checkWindow(window, outWidth, outHeight);
-  const needHorizontal = outWidth !== src.width;
-  const needVertical = outHeight !== src.height;
+/** What a resize of one source size to one output window needs; immutable once made, so it is cached. */
+interface ResamplePlan {
+  /** Horizontal coefficients; undefined when the width is kept (then the window's columns are copied). */
+  readonly horizontal: AxisCoefficients | undefined;
+  /** Vertical coefficients with bounds relative to `firstRow`; undefined when the height is kept. */
+  readonly vertical: AxisCoefficients | undefined;
+  /** Source rows the result depends on, in the pixels held (an RgbCrop's rows start at its `top`). */
+  readonly firstRow: number;
+  readonly rowCount: number;
+  /** First source column copied when the width is kept, in the pixels held. */
+  readonly left: number;
+}
 
+/**
+ * Plans by (source size, part of it held, output size, window): a folder of photos has few distinct
+ * sizes, and the coefficients of a 500x375 -> 298x224 crop cost about as much as its passes in C.
+ */
+const planCache = new Map<string, ResamplePlan>();
+const PLAN_CACHE_SIZE = 32;
+
+/** Columns [first, end) and rows [first, end) of the full source that a plan reads. */
+export interface SourceSpan {
+  readonly left: number;
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
+}
+
+function fullPlan(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow): ResamplePlan {
   // Source rows the result depends on: all rows the vertical taps touch, or just the window's rows.
   let vertical: AxisCoefficients | undefined;
   let firstRow = window.top;
   let rowCount = window.height;
-  if (needVertical) {
-    vertical = computeAxisCoefficients(src.height, outHeight, window.top, window.height);
+  if (outHeight !== srcHeight) {
+    vertical = computeAxisCoefficients(srcHeight, outHeight, window.top, window.height);
     const { bounds } = vertical;
     firstRow = bounds[0]!;
     let endRow = firstRow;
@@ -259,11 +274,121 @@ export function resizeBicubicRgb(
     }
     rowCount = endRow - firstRow;
   }
+  const horizontal = outWidth !== srcWidth ? computeAxisCoefficients(srcWidth, outWidth, window.left, window.width) : undefined;
+  return { horizontal, vertical, firstRow, rowCount, left: window.left };
+}
 
-  const rows = needHorizontal
-    ? resampleRows(src, firstRow, rowCount, computeAxisCoefficients(src.width, outWidth, window.left, window.width), window.width, useNative)
-    : copyWindow(src, window.left, firstRow, window.width, rowCount);
+/** The part of a `srcWidth` x `srcHeight` source that resizing it to outWidth x outHeight reads for `window`. */
+export function sourceSpanOf(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow): SourceSpan {
+  const plan = cachedPlan(srcWidth, srcHeight, outWidth, outHeight, window, 0, 0);
+  let left = plan.left;
+  let right = plan.left + window.width;
+  const h = plan.horizontal;
+  if (h) {
+    left = h.bounds[0]!;
+    right = left;
+    for (let i = 0; i < window.width; i++) {
+      left = Math.min(left, h.bounds[i * 2]!);
+      right = Math.max(right, h.bounds[i * 2]! + h.bounds[i * 2 + 1]!);
+    }
+  }
+  return { left, top: plan.firstRow, right, bottom: plan.firstRow + plan.rowCount };
+}
 
+function cachedPlan(srcWidth: number, srcHeight: number, outWidth: number, outHeight: number, window: PixelWindow, heldLeft: number, heldTop: number): ResamplePlan {
+  const key = `${srcWidth}x${srcHeight}+${heldLeft}+${heldTop}>${outWidth}x${outHeight}@${window.left},${window.top},${window.width},${window.height}`;
+  const cached = planCache.get(key);
+  if (cached) return cached;
+  let plan = fullPlan(srcWidth, srcHeight, outWidth, outHeight, window);
+  if (heldLeft > 0 || heldTop > 0) {
+    // The same coefficients, with source positions counted from the first pixel held.
+    const h = plan.horizontal;
+    plan = {
+      ...plan,
+      horizontal: h && { ...h, bounds: h.bounds.map((value, i) => (i % 2 === 0 ? value - heldLeft : value)) },
+      firstRow: plan.firstRow - heldTop,
+      left: plan.left - heldLeft,
+    };
+  }
+  if (planCache.size >= PLAN_CACHE_SIZE) planCache.delete(planCache.keys().next().value!);
+  planCache.set(key, plan);
+  return plan;
+}
+
+function checkedPlan(src: RgbImage | RgbCrop, outWidth: number, outHeight: number, window: PixelWindow): ResamplePlan {
+  assertRgbImage(src);
+  if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
+    throw new RangeError(`invalid output size ${outWidth}x${outHeight}`);
+  }
+  checkWindow(window, outWidth, outHeight);
+  if (!isRgbCrop(src)) return cachedPlan(src.width, src.height, outWidth, outHeight, window, 0, 0);
+  const span = sourceSpanOf(src.fullWidth, src.fullHeight, outWidth, outHeight, window);
+  if (span.left < src.left || span.top < src.top || span.right > src.left + src.width || span.bottom > src.top + src.height) {
+    throw new RangeError(
+      `the ${src.width}x${src.height} crop at (${src.left}, ${src.top}) does not hold columns ${span.left}..${span.right - 1} and rows ${span.top}..${span.bottom - 1} that this resize reads`,
+    );
+  }
+  return cachedPlan(src.fullWidth, src.fullHeight, outWidth, outHeight, window, src.left, src.top);
+}
+
+/**
+ * Resizes `src` to outWidth x outHeight exactly as Pillow's BICUBIC resize does, and returns the
+ * `window` of that result (the whole image by default). An RgbCrop stands for its full image: it must
+ * hold every source pixel the window reads (sourceSpanOf), else a RangeError.
+ */
+export function resizeBicubicRgb(
+  src: RgbImage,
+  outWidth: number,
+  outHeight: number,
+  window: PixelWindow = { left: 0, top: 0, width: outWidth, height: outHeight },
+  options: { native?: boolean } = {},
+): RgbImage {
+  const useNative = options.native ?? nativeResampleLoaded;
+  const { horizontal, vertical, firstRow, rowCount, left } = checkedPlan(src, outWidth, outHeight, window);
+  const rows = horizontal
+    ? resampleRows(src, firstRow, rowCount, horizontal, window.width, useNative)
+    : copyWindow(src, left, firstRow, window.width, rowCount);
   const data = vertical ? resampleColumns(rows, window.width, vertical, window.height, useNative) : rows;
   return { data, width: window.width, height: window.height };
+}
+
+/** Where resizeBicubicToPlanes writes: channel c of pixel (x, y) goes to data[offset + c * planeStride + y * rowStride + x]. */
+export interface PlanarTarget {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly rowStride: number;
+  readonly planeStride: number;
+  /** Per channel, 256 floats: what each byte value becomes (R's table, then G's, then B's). */
+  readonly tables: Float32Array;
+}
+
+/**
+ * resizeBicubicRgb's `window`, each byte mapped through `target.tables` into float channel planes,
+ * without an intermediate RGB image: with the addon, one C call (both passes and the lookup); without
+ * it, the TypeScript loops and then the lookup. Same values either way.
+ */
+export function resizeBicubicToPlanes(src: RgbImage, outWidth: number, outHeight: number, window: PixelWindow, target: PlanarTarget, options: { native?: boolean } = {}): void {
+  const useNative = options.native ?? nativeResampleLoaded;
+  const plan = checkedPlan(src, outWidth, outHeight, window);
+  const { data, offset, rowStride, planeStride, tables } = target;
+  if (useNative && nativeResample) {
+    const { horizontal: h, vertical: v } = plan;
+    nativeResample.resampleToPlanes(
+      src.data, src.width, h?.bounds ?? null, h?.weights ?? null, h?.taps ?? 0, plan.left, plan.firstRow, plan.rowCount,
+      v?.bounds ?? null, v?.weights ?? null, v?.taps ?? 0, window.width, window.height, tables, data, offset, rowStride, planeStride,
+    );
+    return;
+  }
+  const rgb = resizeBicubicRgb(src, outWidth, outHeight, window, { native: false }).data;
+  for (let channel = 0; channel < RGB_CHANNELS; channel++) {
+    const tableStart = channel * 256;
+    for (let y = 0; y < window.height; y++) {
+      let s = y * window.width * RGB_CHANNELS + channel;
+      let d = offset + channel * planeStride + y * rowStride;
+      for (let x = 0; x < window.width; x++) {
+        data[d++] = tables[tableStart + rgb[s]!]!;
+        s += RGB_CHANNELS;
+      }
+    }
+  }
 }

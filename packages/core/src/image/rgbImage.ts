@@ -7,6 +7,18 @@ export interface RgbImage {
 
 export const RGB_CHANNELS = 3;
 
+/** Part of a larger image: `data` (width x height) holds columns [left, left + width) and rows [top, top + height) of a fullWidth x fullHeight image. */
+export interface RgbCrop extends RgbImage {
+  readonly left: number;
+  readonly top: number;
+  readonly fullWidth: number;
+  readonly fullHeight: number;
+}
+
+export function isRgbCrop(image: RgbImage): image is RgbCrop {
+  return 'fullWidth' in image;
+}
+
 export function assertRgbImage(image: RgbImage): void {
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {

@@ -7,16 +7,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ImageSkipError, type ClipPreprocessSpec, type ImageLimits, type PreparedImage, type SkipReason } from '../image';
+import type { ImageMetadata } from '../metadata';
 
 export interface DecodeRequest {
   id: number;
   path: string;
   spec: ClipPreprocessSpec;
   maxPixels: number;
+  /** Also read the file's metadata (readImageMetadata, folders relative to this root). */
+  metadataRoot?: string;
 }
 
 export type DecodeReply =
-  | { id: number; ok: true; pixelValues: Float32Array; width: number; height: number }
+  | { id: number; ok: true; pixelValues: Float32Array; width: number; height: number; metadata?: ImageMetadata | null }
   | { id: number; ok: false; reason?: SkipReason; message: string };
 
 export interface DecodePoolOptions {
@@ -32,8 +35,14 @@ export interface DecodePoolOptions {
 /** Requests each worker holds at once by default: one image's JavaScript runs while sharp decodes the next. */
 export const DECODE_REQUESTS_PER_THREAD = 2;
 
+/**
+ * A prepared image, with its metadata when it was asked for: null when the header could not be read
+ * (readImageMetadata's undefined), absent when not asked for.
+ */
+export type PreparedWithMetadata = PreparedImage & { readonly metadata?: ImageMetadata | null };
+
 interface Pending {
-  resolve: (image: PreparedImage) => void;
+  resolve: (image: PreparedWithMetadata) => void;
   reject: (error: Error) => void;
 }
 
@@ -65,15 +74,19 @@ export class DecodePool {
     return this.workers.length * this.perThread;
   }
 
-  /** Same contract as prepareClipImage for a file path: rejects with ImageSkipError for bad files. */
-  prepare(file: string, spec: ClipPreprocessSpec): Promise<PreparedImage> {
+  /**
+   * Same contract as prepareClipImage for a file path: rejects with ImageSkipError for bad files. With
+   * `metadataRoot`, the worker also reads the file's metadata (readImageMetadata): off the main thread,
+   * which is blocked while the model runs, so that reading it does not delay the next batch.
+   */
+  prepare(file: string, spec: ClipPreprocessSpec, metadataRoot?: string): Promise<PreparedWithMetadata> {
     if (this.closed) return Promise.reject(new Error('the decode pool is closed'));
     const target = this.workers.reduce((best, candidate) => (candidate.inFlight < best.inFlight ? candidate : best));
     const id = this.nextId++;
-    return new Promise<PreparedImage>((resolve, reject) => {
+    return new Promise<PreparedWithMetadata>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: target });
       if (target.inFlight++ === 0) target.worker.ref();
-      const request: DecodeRequest = { id, path: file, spec, maxPixels: this.options.limits.maxPixels };
+      const request: DecodeRequest = { id, path: file, spec, maxPixels: this.options.limits.maxPixels, ...(metadataRoot !== undefined ? { metadataRoot } : {}) };
       target.worker.postMessage(request);
     });
   }
@@ -105,7 +118,10 @@ export class DecodePool {
     if (!pending) return;
     this.pending.delete(reply.id);
     if (--pending.worker.inFlight === 0) pending.worker.worker.unref();
-    if (reply.ok) pending.resolve({ pixelValues: reply.pixelValues, width: reply.width, height: reply.height });
+    if (reply.ok) {
+      const { pixelValues, width, height, metadata } = reply;
+      pending.resolve(metadata === undefined ? { pixelValues, width, height } : { pixelValues, width, height, metadata });
+    }
     else pending.reject(reply.reason ? new ImageSkipError(reply.reason, reply.message) : new Error(reply.message));
   }
 

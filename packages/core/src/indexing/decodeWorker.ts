@@ -4,15 +4,18 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { prepareClipImage, isImageSkipError } from '../image';
+import { readImageMetadata } from '../metadata';
 import type { DecodeReply, DecodeRequest } from './decodePool';
 
 const port = parentPort;
 if (!port) throw new Error('decodeWorker must run in a worker thread');
 
 port.on('message', (request: DecodeRequest) => {
+  const metadata = request.metadataRoot === undefined ? undefined : readImageMetadata(request.path, request.metadataRoot).catch(() => undefined);
   prepareClipImage(request.path, request.spec, { maxPixels: request.maxPixels }).then(
-    (image) => {
+    async (image) => {
       const reply: DecodeReply = { id: request.id, ok: true, pixelValues: image.pixelValues, width: image.width, height: image.height };
+      if (metadata) reply.metadata = (await metadata) ?? null;
       // Transferred, not copied: the buffer is the image's own.
       port.postMessage(reply, [image.pixelValues.buffer as ArrayBuffer]);
     },

@@ -4,7 +4,7 @@ import type { ClipPreprocessSpec, PreparedImage, SkipReason } from '../image';
 import { ImageSkipError } from '../image';
 import { readImageMetadata, type ImageMetadata } from '../metadata';
 import { planReindex, type KnownFile } from './plan';
-import { prefetchMap } from './prefetch';
+import { batchPrefetchLimits, prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
 import { assertScannableRoot, scanImages, scanOptionsOf, type ScannedFile, type ScanProblem } from './scan';
 
@@ -30,7 +30,11 @@ export interface LibraryWriter {
   settled?(): Promise<void>;
 }
 
-export type PrepareImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
+/**
+ * file -> pixel values. Given `metadataRoot`, it may also read the file's metadata (DecodePool does, on its
+ * worker): `metadata` null when unreadable; absent, the indexer reads it itself.
+ */
+export type PrepareImage = (file: string, spec: ClipPreprocessSpec, metadataRoot?: string) => Promise<PreparedImage & { readonly metadata?: ImageMetadata | null }>;
 
 export interface SkippedFile {
   path: string;
@@ -75,7 +79,7 @@ export interface IndexerSettings {
   checkpointImages: number;
   /** ...or after this many milliseconds, whichever comes first. */
   checkpointMs?: number;
-  /** Images decoded at once while the model runs (default 2). */
+  /** Requests the decode pool works on at once (default 2); at least two batches are requested ahead (batchPrefetchLimits). */
   decodeConcurrency?: number;
   /** Also rewrite image_index.faiss at a checkpoint when this long has passed since the last write, so readers opening mid-run need not rebuild it. */
   indexSaveMs?: number;
@@ -218,8 +222,10 @@ export class Indexer {
     const prepare = async (file: ScannedFile): Promise<Prepared> => {
       const start = performance.now();
       try {
-        // The header and EXIF block are read beside the decode (cheap; a file without them is still indexed).
-        const [image, metadata] = await Promise.all([this.prepareImage(file.path, spec), readImageMetadata(file.path, root)]);
+        // The header and EXIF block are read beside the decode, by the decode worker where there is one
+        // (cheap, but the main thread is blocked while the model runs); a file without them is still indexed.
+        const image = await this.prepareImage(file.path, spec, root);
+        const metadata = image.metadata === undefined ? await readImageMetadata(file.path, root) : (image.metadata ?? undefined);
         return { file, image, metadata, ms: performance.now() - start };
       } catch (error) {
         const skip: SkippedFile =
@@ -250,7 +256,7 @@ export class Indexer {
 
     let waitStart = performance.now();
     let cancelled = false;
-    for await (const result of prefetchMap(files, { concurrency: this.settings.decodeConcurrency ?? 2, lookahead: batchSize * 2 }, prepare)) {
+    for await (const result of prefetchMap(files, batchPrefetchLimits(batchSize, this.settings.decodeConcurrency ?? 2), prepare)) {
       timings.decodeWaitMs += performance.now() - waitStart;
       timings.decodeMs += result.ms;
       if ('skip' in result) {

@@ -33,3 +33,16 @@ export async function* prefetchMap<T, R>(items: readonly T[], limits: PrefetchLi
     yield result;
   }
 }
+
+/**
+ * Prefetch limits for a consumer that embeds in batches of `batchSize` from a pool that works on
+ * `poolCapacity` requests at once. onnxruntime-node's run() holds the main thread for the whole batch,
+ * so a decode worker's replies wait in the message queue until the run ends and no new request can be
+ * sent meanwhile: the next batch's images must have been asked for before the run starts, or the
+ * workers go idle after their first requests and the model then waits for the rest. Two batches ahead
+ * are requested at once (about 10 MB of pixels at 224 px).
+ */
+export function batchPrefetchLimits(batchSize: number, poolCapacity: number): PrefetchLimits {
+  const lookahead = Math.max(2 * batchSize, poolCapacity);
+  return { concurrency: lookahead, lookahead };
+}

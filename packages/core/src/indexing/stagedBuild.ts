@@ -2,7 +2,7 @@ import type { Embedder } from '../embedding';
 import { ImageSkipError, type PreparedImage } from '../image';
 import type { ModelSwitchWriter, StagedVector, StagingTarget } from '../store';
 import type { PrepareImage, ReindexOptions, SkippedFile } from './indexer';
-import { prefetchMap } from './prefetch';
+import { batchPrefetchLimits, prefetchMap } from './prefetch';
 import { RateMeter, type ReindexProgress } from './progress';
 
 /**
@@ -80,7 +80,7 @@ export async function buildStagedModel(
     const targets = library.unstagedImages(afterId, TARGET_CHUNK);
     if (targets.length === 0) break;
     afterId = targets[targets.length - 1]!.id;
-    for await (const result of prefetchMap(targets, { concurrency: settings.decodeConcurrency ?? 2, lookahead: settings.batchSize * 2 }, prepare)) {
+    for await (const result of prefetchMap(targets, batchPrefetchLimits(settings.batchSize, settings.decodeConcurrency ?? 2), prepare)) {
       if ('skip' in result) {
         failed.push(result.skip);
         progress.skipped = failed.length;

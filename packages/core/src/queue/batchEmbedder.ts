@@ -3,13 +3,17 @@ import type { ClipPreprocessSpec, PreparedImage } from '../image';
 import { ImageSkipError } from '../image';
 import type { SkippedFile } from '../indexing';
 import type { ImageMetadata } from '../metadata';
-import { prefetchMap } from '../indexing/prefetch';
+import { batchPrefetchLimits, prefetchMap } from '../indexing/prefetch';
 import type { IndexedImageInput, SkippedFileInput } from '../store';
 import type { EmbedBatchJob, QueuedFile } from './jobs';
 import { mapPath, type PathMapping } from './settings';
 
-/** Reads and preprocesses one file (a decode pool, or prepareClipImage in this thread). */
-export type ReadImage = (file: string, spec: ClipPreprocessSpec) => Promise<PreparedImage>;
+/**
+ * Reads and preprocesses one file (a decode pool, or prepareClipImage in this thread). Given
+ * `metadataRoot` it may read the metadata too (the decode pool does, on its worker): `metadata` null when
+ * unreadable; absent, the metadata reader runs.
+ */
+export type ReadImage = (file: string, spec: ClipPreprocessSpec, metadataRoot?: string) => Promise<PreparedImage & { readonly metadata?: ImageMetadata | null }>;
 
 /** Reads a file's metadata (folder relative to root, type, EXIF) from its header; undefined when unreadable. */
 export type ReadMetadata = (file: string, root: string) => Promise<ImageMetadata | undefined>;
@@ -66,7 +70,8 @@ export class BatchEmbedder {
       const start = performance.now();
       const localPath = mapPath(file.path, this.settings.pathMap);
       try {
-        const [image, metadata] = await Promise.all([this.read(localPath, spec), this.readMetadata?.(localPath, localRoot)]);
+        const image = await this.read(localPath, spec, this.readMetadata ? localRoot : undefined);
+        const metadata = image.metadata !== undefined ? (image.metadata ?? undefined) : await this.readMetadata?.(localPath, localRoot);
         return { file, image, metadata };
       } catch (error) {
         // Paths in skip records are the catalogue's (coordinator's), whatever this host calls them.
@@ -92,7 +97,7 @@ export class BatchEmbedder {
       pending = [];
     };
 
-    const options = { concurrency: this.settings.decodeConcurrency, lookahead: this.settings.inferenceBatch * 2 };
+    const options = batchPrefetchLimits(this.settings.inferenceBatch, this.settings.decodeConcurrency);
     for await (const result of prefetchMap(job.files, options, readOne)) {
       if ('skip' in result) {
         skipped.push(result.skip);

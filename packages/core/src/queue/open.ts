@@ -59,7 +59,9 @@ export async function startWorker(
   try {
     const writer = catalogueWriter(catalogue, embedder);
     const threads = decodeThreadsFor(config);
-    const read: ReadImage = options.read ?? ((file, spec) => (pool ??= new DecodePool({ threads, limits: { maxPixels: config.maxPixels } })).prepare(file, spec));
+    // The pool's workers read each file's metadata beside decoding it (the main thread is blocked while the model runs).
+    const read: ReadImage =
+      options.read ?? ((file, spec, metadataRoot) => (pool ??= new DecodePool({ threads, limits: { maxPixels: config.maxPixels } })).prepare(file, spec, metadataRoot));
     const batches = new BatchEmbedder(read, embedder, writer, {
       inferenceBatch: config.batchSize,
       decodeConcurrency: threads * DECODE_REQUESTS_PER_THREAD,

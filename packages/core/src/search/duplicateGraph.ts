@@ -1,35 +1,41 @@
-import { VectorIndex } from '../store/vectorIndex';
+import { seededRandom } from '../random';
+import { similarityKernel, gather, type SimilarityKernel } from './similarityKernel';
 
 /**
- * The graph "cosine >= threshold" over a set of unit vectors, and its connected components: batched k-NN
- * searches in FAISS (never an O(n^2) loop in JavaScript) and a union-find.
+ * The graph "cosine >= threshold" over a set of unit vectors, and its connected components: blocked matrix
+ * products on BLAS (similarityKernel.ts, never an O(n^2) loop in JavaScript) and a union-find.
  *
- * Each vector is searched with k = INITIAL_K; a vector whose k-th neighbour still scores >= threshold is searched
- * again with 4x the k, until its list ends below the threshold (or holds every vector), so every edge of the
- * graph is found by at least one of its ends and the components are exactly the graph's (with an exact index).
- *
- * Up to EXACT_MAX_VECTORS the searches run on a flat (exact) index. Above, on an IVF index with flat codes
- * (exact scores) probing DUPLICATE_NPROBE lists: near-duplicates sit very close together, so they almost always share a
- * list or a neighbouring one (the bench measures the recall of planted duplicates); an exact all-pairs pass at
- * 100k would cost ~5e12 multiply-adds.
+ * Up to EXACT_MAX_VECTORS every pair is scored (exact). Above, the vectors are partitioned into cells (cellPlan.ts:
+ * a spherical k-means on a sample), each vector is compared with the members of the PROBED_CELLS cells whose
+ * centroids are nearest it (an IVF search, turned around: each cell's probing vectors are scored against its
+ * members in one matrix product), in blocks of at most BLOCK_ROWS x BLOCK_ROWS. Near-duplicates sit so close together
+ * that one of them probes the other's cell (recall of the pairs >= T against the exact pass: packages/bench
+ * README). Scores are exact either way; only a pair whose cells neither of its vectors probes can be missed.
  */
 
-/** Vectors searched per FAISS call. */
-const BATCH = 512;
-const INITIAL_K = 16;
 export const EXACT_MAX_VECTORS = 10_000;
-export const DUPLICATE_NPROBE = 8;
-/** Training vectors per IVF list (FAISS warns below 39). */
-const TRAINING_PER_LIST = 39;
+/** Cells each vector is compared with (chosen on measured recall of pairs, see packages/bench README). */
+export const PROBED_CELLS = 8;
+/** Sample rows per cell for the k-means (FAISS's lower bound). */
+const SAMPLE_PER_CELL = 39;
+const KMEANS_ITERATIONS = 4;
+/** A cell with more than this many times the mean share of the sample is split (see probedCells). */
+const SPLIT_FACTOR = 2;
+/** Rows of a block: a larger cell runs as several blocks (bounded scratch, steady progress). */
+const BLOCK_ROWS = 2048;
+/** Scored pairs per kernel call (~0.1-0.3 s of sgemm on one core): progress and a chance to yield between calls. */
+const CALL_PRODUCTS = 2 ** 24;
+/** Rows per assignment call. */
+const ASSIGN_ROWS = 16_384;
 
 /**
- * IVF lists for the duplicates pass: about 2 * sqrt(n), a power of two (half the search index's 4 * sqrt(n):
- * one pass over everything, so training and assignment weigh more than per-query cost).
+ * Cells for n vectors: about sqrt(n * PROBED_CELLS), a power of two, which balances the assignment
+ * (n * cells products) against the blocks (n * PROBED_CELLS * n / cells).
  */
-export function duplicateNlist(n: number): number {
-  let nlist = 2 ** Math.round(Math.log2(2 * Math.sqrt(Math.max(1, n))));
-  while (nlist > 16 && nlist * TRAINING_PER_LIST > n) nlist /= 2;
-  return nlist;
+export function duplicateCells(n: number): number {
+  let cells = 2 ** Math.round(Math.log2(Math.sqrt(Math.max(1, n) * PROBED_CELLS)));
+  while (cells > 16 && cells * SAMPLE_PER_CELL > n) cells /= 2;
+  return cells;
 }
 
 export interface ThresholdGraphInput {
@@ -37,9 +43,15 @@ export interface ThresholdGraphInput {
   /** n * dimension floats, L2-normalised rows. */
   vectors: Float32Array;
   threshold: number;
-  /** Called between batches with the vectors searched so far (the caller may await there, e.g. to yield). */
+  /** Called between blocks with the share of the work done, in vectors (the caller may await there, e.g. to yield). */
   onProgress?: (searched: number, total: number) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Largest n scored exactly (default EXACT_MAX_VECTORS). */
+  exactMaxVectors?: number;
+  /** Cells each vector is compared with (default PROBED_CELLS). */
+  probedCells?: number;
+  /** Default: the BLAS addon when built, else FAISS flat searches. */
+  kernel?: SimilarityKernel;
 }
 
 export interface ThresholdGraph {
@@ -47,48 +59,49 @@ export interface ThresholdGraph {
   components: number[][];
   /** Edges found (i < j, cosine >= threshold), each once. */
   edges: { a: number; b: number; score: number }[];
-  /** 'flat' (exact) or the IVF factory used. */
+  /** 'flat' (every pair scored) or the cells, e.g. 'cells 517, 8 probed'. */
   index: string;
+}
+
+/** What the kernel scores: (aStart, aCount, bStart, bCount) ranges into order, each at most BLOCK_ROWS long. */
+interface BlockPlan {
+  order: Int32Array;
+  blocks: [number, number, number, number][];
+  description: string;
 }
 
 export async function thresholdGraph(input: ThresholdGraphInput): Promise<ThresholdGraph> {
   const { dimension, vectors, threshold } = input;
   const n = vectors.length / dimension;
   if (!Number.isInteger(n)) throw new RangeError(`${vectors.length} floats are not rows of ${dimension}`);
-  const { index, description } = await buildSearchIndex(vectors, dimension, n);
+  const kernel = input.kernel ?? similarityKernel;
+  const plan = n <= (input.exactMaxVectors ?? EXACT_MAX_VECTORS) ? allPairs(n) : await probedCells(input, kernel, n);
   const sets = new UnionFind(n);
-  const edgeScores = new Map<number, number>();
-  const addEdge = (i: number, j: number, score: number) => {
-    const [a, b] = i < j ? [i, j] : [j, i];
-    sets.union(a, b);
-    const key = a * n + b;
-    if (!edgeScores.has(key)) edgeScores.set(key, score);
-  };
-  for (let start = 0; start < n; start += BATCH) {
+  const edges: ThresholdGraph['edges'] = [];
+  // A pair may be found from both of its ends (each probing the other's cell): keep it once.
+  const seen = new Set<number>();
+  const { blocks } = plan;
+  const total = blocks.reduce((sum, block) => sum + block[1] * block[3], 0);
+  let done = 0;
+  for (let start = 0; start < blocks.length; ) {
     input.signal?.throwIfAborted();
-    let rows = range(start, Math.min(n, start + BATCH));
-    let k = INITIAL_K;
-    while (rows.length > 0) {
-      const queries = gather(vectors, dimension, rows);
-      const found = index.searchBatch(queries, Math.min(k, n));
-      const again: number[] = [];
-      rows.forEach((row, r) => {
-        let last = -Infinity;
-        for (let c = 0; c < found.k; c++) {
-          const label = found.ids[r * found.k + c]!;
-          if (label < 0n) break;
-          const score = found.scores[r * found.k + c]!;
-          last = score;
-          if (score < threshold) break;
-          const other = Number(label);
-          if (other !== row) addEdge(row, other, score);
-        }
-        if (last >= threshold && found.k < n) again.push(row);
-      });
-      rows = again;
-      k *= 4;
+    const call: number[] = [];
+    let products = 0;
+    for (; start < blocks.length && (products === 0 || products + blocks[start]![1] * blocks[start]![3] <= CALL_PRODUCTS); start++) {
+      call.push(...blocks[start]!);
+      products += blocks[start]![1] * blocks[start]![3];
     }
-    await input.onProgress?.(Math.min(n, start + BATCH), n);
+    const found = kernel.pairsAtLeast(vectors, dimension, plan.order, Int32Array.from(call), threshold);
+    for (let e = 0; e < found.a.length; e++) {
+      const a = found.a[e]!;
+      const b = found.b[e]!;
+      if (seen.has(a * n + b)) continue;
+      seen.add(a * n + b);
+      sets.union(a, b);
+      edges.push({ a, b, score: found.score[e]! });
+    }
+    done += products;
+    await input.onProgress?.(Math.round((n * done) / Math.max(1, total)), n);
   }
   const byRoot = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
@@ -98,37 +111,138 @@ export async function thresholdGraph(input: ThresholdGraphInput): Promise<Thresh
     else byRoot.set(root, [i]);
   }
   const components = [...byRoot.values()].filter((members) => members.length >= 2).sort((x, y) => x[0]! - y[0]!);
-  const edges = [...edgeScores].map(([key, score]) => ({ a: Math.floor(key / n), b: key % n, score }));
-  return { components, edges, index: description };
+  return { components, edges, index: plan.description };
 }
 
-async function buildSearchIndex(vectors: Float32Array, dimension: number, n: number): Promise<{ index: VectorIndex; description: string }> {
-  const labels = range(0, n);
-  if (n <= EXACT_MAX_VECTORS) {
-    const index = VectorIndex.create(dimension, 'IDMap2,Flat');
-    index.add(labels, vectors);
-    return { index, description: 'flat' };
-  }
-  const nlist = duplicateNlist(n);
-  const factory = `IVF${nlist},Flat`;
-  const index = VectorIndex.create(dimension, factory);
-  const sampleRows = Math.min(n, nlist * TRAINING_PER_LIST);
-  // An evenly spaced sample: catalogue order carries no meaning the clustering could be biased by.
-  const stride = n / sampleRows;
-  await index.trainAsync(gather(vectors, dimension, range(0, sampleRows).map((i) => Math.floor(i * stride))));
-  await index.addAsync(labels, vectors);
-  index.setSearchParameters({ nprobe: DUPLICATE_NPROBE });
-  return { index, description: `${factory} nprobe=${DUPLICATE_NPROBE}` };
+/** Every pair: the rows in chunks, each chunk with itself and with every later chunk. */
+function allPairs(n: number): BlockPlan {
+  const chunks = chunksOf(0, n);
+  const blocks: BlockPlan['blocks'] = [];
+  chunks.forEach((x, i) => chunks.slice(i).forEach((y) => blocks.push([x[0], x[1], y[0], y[1]])));
+  return { order: Int32Array.from({ length: n }, (_, i) => i), blocks, description: 'flat' };
 }
 
-function gather(vectors: Float32Array, dimension: number, rows: readonly number[]): Float32Array {
-  const out = new Float32Array(rows.length * dimension);
-  rows.forEach((row, i) => out.set(vectors.subarray(row * dimension, (row + 1) * dimension), i * dimension));
+function chunksOf(start: number, count: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let at = start; at < start + count; at += BLOCK_ROWS) out.push([at, Math.min(BLOCK_ROWS, start + count - at)]);
   return out;
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+/**
+ * Cells from a spherical k-means on an evenly spaced sample. k-means cells are uneven on clustered embeddings, and
+ * a cell costs its size times the vectors probing it, so a cell holding more than SPLIT_FACTOR times the mean share of
+ * the sample is split by a k-means of its own sample rows. Then every vector finds its PROBED_CELLS nearest
+ * centroids; order holds the rows cell by cell (members), then again cell by cell (the vectors probing each cell).
+ */
+async function probedCells(input: ThresholdGraphInput, kernel: SimilarityKernel, n: number): Promise<BlockPlan> {
+  const { dimension, vectors } = input;
+  const random = seededRandom(n);
+  const initial = duplicateCells(n);
+  const sampleRows = Math.min(n, initial * SAMPLE_PER_CELL);
+  // Evenly spaced: catalogue order carries no meaning the clustering could be biased by.
+  const sample = gather(vectors, dimension, Array.from({ length: sampleRows }, (_, i) => Math.floor((i * n) / sampleRows)));
+  const first = await sphericalKMeans(input, kernel, sample, initial, random);
+  const sampleCells = rowsByCell(kernel.topInner(sample, dimension, first, 1), 1, initial);
+  const centroidParts = [first];
+  for (let cell = 0; cell < initial; cell++) {
+    const rows = sampleCells[cell]!;
+    if (rows.length <= SPLIT_FACTOR * SAMPLE_PER_CELL) continue;
+    const sub = await sphericalKMeans(input, kernel, gather(sample, dimension, rows), Math.ceil(rows.length / SAMPLE_PER_CELL), random);
+    first.set(sub.subarray(0, dimension), cell * dimension);
+    centroidParts.push(sub.subarray(dimension));
+  }
+  const centroids = concat(centroidParts);
+  const cells = centroids.length / dimension;
+  const probed = Math.min(cells, input.probedCells ?? PROBED_CELLS);
+  const probes = new Int32Array(n * probed);
+  for (let start = 0; start < n; start += ASSIGN_ROWS) {
+    input.signal?.throwIfAborted();
+    const end = Math.min(n, start + ASSIGN_ROWS);
+    probes.set(kernel.topInner(vectors.subarray(start * dimension, end * dimension), dimension, centroids, probed), start * probed);
+    await input.onProgress?.(0, n);
+  }
+  // Members: each row in its nearest cell (its first probe). Probers: each row in each cell it probes.
+  const members = countingSort(n, cells, (row) => probes[row * probed]!, 1);
+  const probers = countingSort(n * probed, cells, (entry) => probes[entry]!, probed);
+  const order = new Int32Array(n + n * probed);
+  order.set(members.order);
+  order.set(probers.order, n);
+  const blocks: BlockPlan['blocks'] = [];
+  for (let cell = 0; cell < cells; cell++) {
+    const own = chunksOf(members.offsets[cell]!, members.offsets[cell + 1]! - members.offsets[cell]!);
+    const probing = chunksOf(n + probers.offsets[cell]!, probers.offsets[cell + 1]! - probers.offsets[cell]!);
+    for (const x of probing) for (const y of own) blocks.push([x[0], x[1], y[0], y[1]]);
+  }
+  return { order, blocks, description: `cells ${cells}, ${probed} probed` };
+}
+
+/** Entries grouped by key: order holds entry / per (the row of an entry), offsets[k] where key k starts. */
+function countingSort(entries: number, keys: number, keyOf: (entry: number) => number, per: number): { order: Int32Array; offsets: Int32Array } {
+  const offsets = new Int32Array(keys + 1);
+  for (let e = 0; e < entries; e++) offsets[keyOf(e) + 1]!++;
+  for (let k = 0; k < keys; k++) offsets[k + 1]! += offsets[k]!;
+  const next = offsets.slice(0, keys);
+  const order = new Int32Array(entries);
+  for (let e = 0; e < entries; e++) order[next[keyOf(e)]!++] = Math.floor(e / per);
+  return { order, offsets };
+}
+
+/** count unit centroids of the sample's rows (Lloyd's iterations from distinct sample rows; an empty cell restarts from a random row). */
+async function sphericalKMeans(input: ThresholdGraphInput, kernel: SimilarityKernel, sample: Float32Array, count: number, random: () => number): Promise<Float32Array> {
+  const { dimension } = input;
+  const sampleRows = sample.length / dimension;
+  const centroids = new Float32Array(count * dimension);
+  const copyRow = (row: number, cell: number) => centroids.set(sample.subarray(row * dimension, (row + 1) * dimension), cell * dimension);
+  shuffledRows(sampleRows, random).slice(0, count).forEach(copyRow);
+  for (let cell = sampleRows; cell < count; cell++) copyRow(Math.floor(random() * sampleRows), cell);
+  for (let iteration = 0; iteration < KMEANS_ITERATIONS; iteration++) {
+    input.signal?.throwIfAborted();
+    const nearest = kernel.topInner(sample, dimension, centroids, 1);
+    const sums = new Float64Array(count * dimension);
+    const sizes = new Int32Array(count);
+    for (let r = 0; r < sampleRows; r++) {
+      const cell = nearest[r]!;
+      sizes[cell]!++;
+      for (let d = 0; d < dimension; d++) sums[cell * dimension + d]! += sample[r * dimension + d]!;
+    }
+    for (let cell = 0; cell < count; cell++) {
+      if (sizes[cell] === 0) {
+        copyRow(Math.floor(random() * sampleRows), cell);
+        continue;
+      }
+      let norm = 0;
+      for (let d = 0; d < dimension; d++) norm += sums[cell * dimension + d]! ** 2;
+      norm = Math.sqrt(norm) || 1;
+      for (let d = 0; d < dimension; d++) centroids[cell * dimension + d] = sums[cell * dimension + d]! / norm;
+    }
+    await input.onProgress?.(0, input.vectors.length / dimension);
+  }
+  return centroids;
+}
+
+function rowsByCell(cellOf: Int32Array, per: number, count: number): number[][] {
+  const rows: number[][] = Array.from({ length: count }, () => []);
+  for (let e = 0; e < cellOf.length; e += per) rows[cellOf[e]!]!.push(e / per);
+  return rows;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function shuffledRows(count: number, random: () => number): number[] {
+  const rows = Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+  }
+  return rows;
 }
 
 /** Disjoint sets with path halving and union by size. */

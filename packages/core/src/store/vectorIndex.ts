@@ -1,3 +1,5 @@
+// First: OpenBLAS reads its kernel choice when faiss-node loads it.
+import './openblasCore';
 import { Index, MetricType, type IndexInfo } from 'faiss-node';
 import { StoreError } from './errors';
 import { kindOfFactory, type IndexKind } from './indexPlan';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DecodePool, ImageSkipError, decodeThreadsFor, defaultConfig, prepareClipImage, parsePreprocessorConfig } from '../../src';
+import { DecodePool, ImageSkipError, decodeThreadsFor, defaultConfig, prepareClipImage, parsePreprocessorConfig, readImageMetadata } from '../../src';
 import { makeTempDir } from '../image/fixtures';
 import { samplePhotos } from '../helpers/photos';
 import { tinyModelDir } from '../helpers/shared';
@@ -29,6 +29,18 @@ describe('DecodePool', () => {
       expect(Buffer.from(image.pixelValues.buffer).equals(Buffer.from(inThread[i]!.pixelValues.buffer))).toBe(true);
     });
     expect(pool.capacity).toBe(4);
+  });
+
+  it('reads the metadata on the worker when asked (what readImageMetadata gives on the main thread), not otherwise', async () => {
+    const photos = samplePhotos(4, 60);
+    const root = path.dirname(path.dirname(photos[0]!));
+    const fromPool = await Promise.all(photos.map((photo) => pool.prepare(photo, spec, root)));
+    const onMain = await Promise.all(photos.map((photo) => readImageMetadata(photo, root)));
+    fromPool.forEach((image, i) => {
+      expect(image.metadata).toEqual(onMain[i]);
+      expect(image.metadata?.folder).toBe('images');
+    });
+    expect(await pool.prepare(photos[0]!, spec)).not.toHaveProperty('metadata');
   });
 
   it('rejects bad files with the ImageSkipError and reason the main thread would give', async () => {

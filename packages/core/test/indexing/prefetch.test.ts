@@ -1,4 +1,4 @@
-import { prefetchMap } from '../../src/indexing/prefetch';
+import { batchPrefetchLimits, prefetchMap } from '../../src/indexing/prefetch';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -44,5 +44,30 @@ describe('prefetchMap', () => {
     const results: number[] = [];
     for await (const value of prefetchMap([], { concurrency: 2, lookahead: 4 }, async (n: number) => n)) results.push(value);
     expect(results).toEqual([]);
+  });
+
+  it('batchPrefetchLimits: when a batch starts (the model then holds the main thread), the whole next batch has been requested', async () => {
+    const batchSize = 4;
+    const limits = batchPrefetchLimits(batchSize, 2);
+    expect(limits).toEqual({ concurrency: 8, lookahead: 8 });
+    expect(batchPrefetchLimits(4, 12)).toEqual({ concurrency: 12, lookahead: 12 });
+    let started = 0;
+    let consumed = 0;
+    const aheadAtBatchStart: number[] = [];
+    let batch = 0;
+    for await (const _ of prefetchMap(Array.from({ length: 20 }, (_, i) => i), limits, async (n) => {
+      started++;
+      await tick();
+      return n;
+    })) {
+      consumed++;
+      if (++batch === batchSize) {
+        batch = 0;
+        // Requests already sent beyond this batch: what the workers can decode while the model runs.
+        aheadAtBatchStart.push(started - consumed);
+      }
+    }
+    expect(consumed).toBe(20);
+    expect(aheadAtBatchStart.slice(0, 3).every((ahead) => ahead >= batchSize)).toBe(true);
   });
 });
