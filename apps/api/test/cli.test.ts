@@ -113,4 +113,19 @@ describe('sis command line', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/SIS_DEVICE must be one of auto, cpu, cuda/);
   });
+
+  it('reads one config file with the engine\'s and the server\'s keys in every command, and names a key neither knows', async () => {
+    const file = path.join(work, 'both.json');
+    fs.writeFileSync(file, JSON.stringify({ port: 4123, corsOrigins: ['http://localhost:5173'], maxResults: 5, dataDir: path.join(work, 'data') }));
+    const ok = await runCli(['--config', file, 'search', '--json', '-k', '6', 'a dog'], env);
+    expect(ok.stderr).toMatch(/k must be a whole number from 1 to 5 \(got 6\)/); // the file's engine setting applied
+    fs.writeFileSync(file, JSON.stringify({ port: 4123, corsOrigns: [] }));
+    const typo = await runCli(['--config', file, 'search', 'cats'], env);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/both\.json: unknown setting\(s\) corsOrigns; known: .*corsOrigins/);
+    fs.writeFileSync(file, JSON.stringify({ port: 99999 }));
+    const bad = await runCli(['--config', file, 'search', 'cats'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/"port" in .*both\.json must be from 0 to 65535 \(got 99999\)/);
+  });
 });

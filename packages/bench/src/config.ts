@@ -30,7 +30,13 @@ export function loadBenchConfig(options: ModelOptions, env: NodeJS.ProcessEnv = 
   if (options.threads !== undefined) merged.SIS_THREADS = String(options.threads);
   // The folders the benchmarks index are often links (--limit, the eval gallery) to photos elsewhere.
   merged.SIS_FOLLOW_SYMLINKS ??= '1';
-  return loadConfig({ env: merged, cwd: invocationDir(env), configFile: options.config });
+  return loadConfig({
+    env: merged,
+    cwd: invocationDir(env),
+    configFile: options.config,
+    // The file may be the one `sis serve` reads: its server settings (host, port...) are not the engine's.
+    onUnknownKeys: (keys, file) => console.error(`Note: ${file} sets ${keys.join(', ')}, which the benchmarks do not read (the API server's settings, or misspelt).`),
+  });
 }
 
 /** How a thread setting reads in a report. */

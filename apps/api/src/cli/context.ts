@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig, type AppConfig } from '@sis/core';
+import { loadServerConfig, type ServerConfig } from '../server/config';
 
 /** pnpm runs package scripts inside apps/api; paths the user typed are relative to where they typed them. */
 export function invocationDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -10,8 +10,9 @@ export function resolveUserPath(userPath: string): string {
   return path.resolve(invocationDir(), userPath);
 }
 
-export function loadCliConfig(configFile: string | undefined): AppConfig {
-  return loadConfig({ cwd: invocationDir(), configFile });
+/** Every command reads the engine's settings and the server's: one sis.config.json serves them all. */
+export function loadCliConfig(configFile: string | undefined): ServerConfig {
+  return loadServerConfig({ cwd: invocationDir(), configFile });
 }
 
 /** Errors the user can fix: printed as one line, exit status 1, no stack trace. */

@@ -9,7 +9,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { CatalogueUnreachableError, DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, effectiveAllowedRoots, type AppConfig, type Engine, type ModelSwitchSummary, type ReindexSummary } from '@sis/core';
+import { CatalogueUnreachableError, DEFAULT_MAX_QUERY_LENGTH, ReindexJobs, type Engine, type ModelSwitchSummary, type ReindexSummary } from '@sis/core';
+import { effectiveAllowedRoots, type ServerConfig } from './config';
 import type { ApiContext, ApiLimits } from './context';
 import { depthLimitRule } from './depthLimit';
 import { BAD_USER_INPUT, CATALOGUE_UNREACHABLE_MESSAGE, createFormatError } from './errors';
@@ -80,7 +81,7 @@ function stoppedBuildSummary(root: string, switched: ModelSwitchSummary): Reinde
   };
 }
 
-export async function createServer(engine: Engine, config: AppConfig, options: ServerOptions = {}): Promise<ApiServer> {
+export async function createServer(engine: Engine, config: ServerConfig, options: ServerOptions = {}): Promise<ApiServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const limits: ApiLimits = {
     maxResults: config.maxResults,

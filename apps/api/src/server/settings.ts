@@ -1,8 +1,8 @@
 import { parseHostHeader } from './hostCheck';
 
 /**
- * Settings only the API server reads (environment variables; the command line and the engine never need them).
- * Kept apart from @sis/core's config so that they can move with the server.
+ * The API server's settings read from the environment only, never from sis.config.json (a token does not
+ * belong in a file others may read). The server's other settings (host, port, roots...) are in config.ts.
  */
 export interface ServerSettings {
   /** SIS_API_TOKEN: the access token clients must present; undefined: the token file, or none on loopback. */

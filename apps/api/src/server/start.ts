@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { effectiveAllowedRoots, openEngine, type AppConfig, type Engine } from '@sis/core';
+import { openEngine, type Engine } from '@sis/core';
+import { effectiveAllowedRoots, type ServerConfig } from './config';
 import { createServer, type ApiServer } from './app';
 import { resolveAccessToken } from './auth/token';
 import { loadServerSettings } from './settings';
@@ -29,7 +30,7 @@ export interface StartOptions {
 export const DEFAULT_WEB_DIR = path.resolve(__dirname, '../../../web/dist');
 
 /** SIS_WEB_DIR when set; otherwise the built web app in production (NODE_ENV=production), if it has been built. */
-export function chooseWebDir(config: AppConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function chooseWebDir(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (config.webDir !== '') return config.webDir;
   return env.NODE_ENV === 'production' && fs.existsSync(path.join(DEFAULT_WEB_DIR, 'index.html')) ? DEFAULT_WEB_DIR : undefined;
 }
@@ -38,7 +39,7 @@ export function chooseWebDir(config: AppConfig, env: NodeJS.ProcessEnv = process
  * What `sis serve` runs: opens the data directory as its one writer, loads both model towers and the index once,
  * and serves until stopped.
  */
-export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const startedAt = performance.now();
   // Before the engine opens: a bind beyond loopback without a token refuses to start at once.

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { CatalogueUnreachableError, defaultConfig, openEngine, type AppConfig, type Engine } from '@sis/core';
+import { CatalogueUnreachableError, openEngine, type Engine } from '@sis/core';
 import { startTestPostgres, type TestPostgres } from '@sis/config/postgres';
-import { createLogger, createServer, type ApiServer } from '../../src/server';
+import { createLogger, createServer, defaultServerConfig, type ApiServer, type ServerConfig } from '../../src/server';
 import { copyPhotos, tinyModelDir } from '../helpers/cli';
 import { startTestServer } from '../server/helpers';
 
@@ -31,8 +31,8 @@ describe('serve replicas of a PostgreSQL catalogue', () => {
   let folder: string;
   const open: Replica[] = [];
 
-  function baseConfig(url: string): AppConfig {
-    return { ...defaultConfig, model: tinyModelDir, offline: true, imageDir: folder, catalogueUrl: url, batchSize: 2, checkpointImages: 2, logLevel: 'info' };
+  function baseConfig(url: string): ServerConfig {
+    return { ...defaultServerConfig, model: tinyModelDir, offline: true, imageDir: folder, catalogueUrl: url, batchSize: 2, checkpointImages: 2, logLevel: 'info' };
   }
 
   async function reindexWithWriter(url: string): Promise<void> {

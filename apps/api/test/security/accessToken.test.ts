@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { defaultConfig } from '@sis/core';
 import { FailureLimiter } from '../../src/server/auth/failureLimiter';
 import { resolveAccessToken, TOKEN_FILE_NAME } from '../../src/server/auth/token';
-import { startServer } from '../../src/server';
+import { defaultServerConfig, startServer } from '../../src/server';
 import { loadServerSettings } from '../../src/server/settings';
 import { reindexAndWait, startTestServer, type TestServer } from '../server/helpers';
 
@@ -111,7 +110,7 @@ describe('choosing the token', () => {
     }
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) expect(resolveAccessToken({ host, dataDir, envToken: undefined })).toBeUndefined();
     // And the server itself does not start (before it opens anything).
-    const config = { ...defaultConfig, host: '0.0.0.0', port: 0, dataDir: path.join(dataDir, 'data') };
+    const config = { ...defaultServerConfig, host: '0.0.0.0', port: 0, dataDir: path.join(dataDir, 'data') };
     await expect(startServer(config, { env: {} })).rejects.toThrow(/needs an access token/);
     expect(fs.existsSync(config.dataDir)).toBe(false);
   });

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { defaultConfig, openEngine, type AppConfig, type Engine } from '@sis/core';
-import { createLogger, createServer, type ApiServer, type ServerOptions } from '../../src/server';
+import { openEngine, type Engine } from '@sis/core';
+import { createLogger, createServer, defaultServerConfig, type ApiServer, type ServerConfig, type ServerOptions } from '../../src/server';
 import { copyPhotos, tinyModelDir } from '../helpers/cli';
 
 /** The subset of sharp the tests use (sharp is core's dependency, not this package's: loaded through core). */
@@ -30,7 +30,7 @@ export interface TestServer {
   url: string;
   work: string;
   photos: string;
-  config: AppConfig;
+  config: ServerConfig;
   engine: Engine;
   server: ApiServer;
   /** pino lines the server logged, parsed. */
@@ -41,7 +41,7 @@ export interface TestServer {
 
 export interface TestServerOptions {
   photoCount?: number;
-  config?: Partial<AppConfig>;
+  config?: Partial<ServerConfig>;
   server?: ServerOptions;
   /** Replace parts of the engine (fault injection). */
   wrapEngine?: (engine: Engine) => Engine;
@@ -62,8 +62,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const photos = path.join(work, 'photos');
   const copied = copyPhotos(photos, options.photoCount ?? 8);
   writeCorruptJpeg(path.join(photos, 'corrupt.jpg'), copied[0]!);
-  const config: AppConfig = {
-    ...defaultConfig,
+  const config: ServerConfig = {
+    ...defaultServerConfig,
     dataDir: path.join(work, 'data'),
     model: tinyModelDir,
     offline: true,

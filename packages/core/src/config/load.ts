@@ -1,21 +1,55 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { configSchema, defaultConfig, envNames, type AppConfig, type ConfigKey } from './schema';
+import type { z } from 'zod';
+import { configSchema, defaultConfig, envNames, type AppConfig } from './schema';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export interface LoadConfigOptions {
+/**
+ * A group of settings read from the shared sources (defaults < sis.config.json < SIS_* variables). The engine's
+ * settings are one section (this package); a program adds its own (apps/api: the server's) with `extend`, so
+ * that one file and one set of variables feed the engine, the CLI, the server and the benchmarks.
+ */
+export interface ConfigSection<T extends object> {
+  /** Validates the section's raw values (from the file or strings from the environment) into settings. */
+  schema: z.ZodType<T>;
+  defaults: T;
+  /** The environment variable behind each setting; its keys are the section's config file keys. */
+  envNames: { readonly [K in keyof T]: string };
+  /** After validation: e.g. paths resolved against `cwd`. `isSet(key)`: the file or the environment set it. */
+  finish?: (values: T, context: { cwd: string; isSet: (key: keyof T & string) => boolean }) => T;
+}
+
+export interface LoadConfigOptions<T extends object = Record<never, never>> {
   /** Environment to read SIS_* variables from. */
   env?: NodeJS.ProcessEnv;
   /** Relative paths (data dir, config file, local model folder) resolve against this folder. */
   cwd?: string;
   /** Explicit config file; otherwise SIS_CONFIG, otherwise ./sis.config.json when it exists. */
   configFile?: string;
+  /** The program's own settings, read from the same file and environment, validated with the engine's. */
+  extend?: ConfigSection<T>;
+  /**
+   * Config file keys no section knows: a ConfigError by default (a misspelt key must not be silently ignored).
+   * A program that reads only some sections of a file made for others (the benchmarks) may report them instead.
+   */
+  onUnknownKeys?: (keys: string[], file: string) => void;
 }
 
-const configKeys = Object.keys(envNames) as ConfigKey[];
+/** The engine's settings as a section (schema.ts). */
+export const engineSection: ConfigSection<AppConfig> = {
+  schema: configSchema,
+  defaults: defaultConfig,
+  envNames,
+  finish: (data, { cwd, isSet }) => ({
+    ...data,
+    dataDir: path.resolve(cwd, data.dataDir),
+    model: resolveModel(data.model, cwd),
+    ...(!isSet('model') && { modelDefaulted: true }),
+  }),
+};
 
 function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
@@ -33,10 +67,6 @@ function readConfigFile(file: string): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`Config file ${file} must contain a JSON object`);
   }
-  const unknownKeys = Object.keys(parsed).filter((key) => !configKeys.includes(key as ConfigKey));
-  if (unknownKeys.length > 0) {
-    throw new ConfigError(`Config file ${file}: unknown setting(s) ${unknownKeys.join(', ')}; known: ${configKeys.join(', ')}`);
-  }
   return parsed as Record<string, unknown>;
 }
 
@@ -47,50 +77,58 @@ export function resolveModel(model: string, cwd: string): string {
   return looksLikePath ? candidate : model;
 }
 
+type AnySection = ConfigSection<Record<string, unknown>>;
+
 /**
- * Defaults, then an optional JSON config file, then SIS_* environment variables.
- * Invalid values fail here, with a message naming the setting and where it came from.
- * Paths (dataDir, imageDir, allowedRoots, webDir, a local model) come back absolute, resolved against cwd.
+ * Defaults, then an optional JSON config file, then SIS_* environment variables, for the engine's settings and
+ * those of `options.extend`. Invalid values fail here, with a message naming every bad setting and where it
+ * came from. Paths (dataDir, a local model, and the extension's own) come back absolute, resolved against cwd.
  */
-export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
+export function loadConfig<T extends object = Record<never, never>>(options: LoadConfigOptions<T> = {}): AppConfig & T {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const raw: Record<string, unknown> = { ...defaultConfig };
-  const source: Record<string, string> = {};
+  const sections = [engineSection, ...(options.extend ? [options.extend] : [])] as unknown as AnySection[];
+  const keysOf = (section: AnySection) => Object.keys(section.envNames);
+  const allKeys = sections.flatMap(keysOf);
+  const clash = allKeys.find((key, i) => allKeys.indexOf(key) !== i);
+  if (clash !== undefined) throw new Error(`Two config sections define the setting "${clash}"`);
 
+  const raw: Record<string, unknown> = Object.assign({}, ...sections.map((section) => section.defaults));
+  const source: Record<string, string> = {};
   const fileOption = options.configFile ?? env.SIS_CONFIG;
   const configFile = fileOption ? path.resolve(cwd, fileOption) : path.join(cwd, 'sis.config.json');
   if (fileOption || fs.existsSync(configFile)) {
-    for (const [key, value] of Object.entries(readConfigFile(configFile))) {
-      raw[key] = value;
+    const fromFile = readConfigFile(configFile);
+    const unknownKeys = Object.keys(fromFile).filter((key) => !allKeys.includes(key));
+    if (unknownKeys.length > 0) {
+      if (!options.onUnknownKeys) throw new ConfigError(`Config file ${configFile}: unknown setting(s) ${unknownKeys.join(', ')}; known: ${allKeys.join(', ')}`);
+      options.onUnknownKeys(unknownKeys, configFile);
+    }
+    for (const key of allKeys.filter((name) => name in fromFile)) {
+      raw[key] = fromFile[key];
       source[key] = `"${key}" in ${configFile}`;
     }
   }
-  for (const key of configKeys) {
-    const value = env[envNames[key]];
-    if (value !== undefined) {
-      raw[key] = value;
-      source[key] = envNames[key];
+  for (const section of sections) {
+    for (const [key, name] of Object.entries(section.envNames) as [string, string][]) {
+      const value = env[name];
+      if (value !== undefined) {
+        raw[key] = value;
+        source[key] = name;
+      }
     }
   }
 
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+  const problems: string[] = [];
+  const results = sections.map((section) => {
+    const parsed = section.schema.safeParse(Object.fromEntries(keysOf(section).map((key) => [key, raw[key]])));
+    if (parsed.success) return section.finish ? section.finish(parsed.data, { cwd, isSet: (key) => source[key] !== undefined }) : parsed.data;
+    for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? '');
-      const where = source[key] ?? `default ${key}`;
-      return `${where} ${issue.message} (got ${JSON.stringify(raw[key])})`;
-    });
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  }
-  const data = parsed.data;
-  return {
-    ...data,
-    dataDir: path.resolve(cwd, data.dataDir),
-    model: resolveModel(data.model, cwd),
-    imageDir: path.resolve(cwd, data.imageDir),
-    allowedRoots: data.allowedRoots.map((root) => path.resolve(cwd, root)),
-    webDir: data.webDir === '' ? '' : path.resolve(cwd, data.webDir),
-    ...(source.model === undefined && { modelDefaulted: true }),
-  };
+      problems.push(`${source[key] ?? `default ${key}`} ${issue.message} (got ${JSON.stringify(raw[key])})`);
+    }
+    return {};
+  });
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  return Object.assign({}, ...results) as AppConfig & T;
 }

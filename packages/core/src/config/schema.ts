@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MODEL_DTYPES } from '../embedding/precision';
 
 /** Accepts a JSON boolean or the strings an environment variable carries. */
-const flag = z.preprocess((value) => {
+export const flag = z.preprocess((value) => {
   if (typeof value !== 'string') return value;
   const normalised = value.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(normalised)) return true;
@@ -10,7 +10,7 @@ const flag = z.preprocess((value) => {
   return value;
 }, z.boolean({ error: 'must be 1/0, true/false, yes/no or on/off' }));
 
-const positiveInt = (max: number) =>
+export const positiveInt = (max: number): z.ZodCoercedNumber =>
   z.coerce
     .number({ error: 'must be a whole number' })
     .int({ error: 'must be a whole number' })
@@ -33,15 +33,13 @@ const extensionList = z.preprocess(
 );
 
 /** "a, b" -> ["a", "b"]: comma-separated lists from environment variables; blanks dropped. */
-const splitList = (value: unknown) =>
+export const splitList = (value: unknown): unknown =>
   typeof value === 'string'
     ? value
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '')
     : value;
-
-const pathList = z.preprocess(splitList, z.array(z.string().min(1, { error: 'must not contain empty paths' })));
 
 /** "/srv/photos=/mnt/photos, /a=/b" (or a JSON array of { from, to }) -> [{ from, to }]: absolute prefixes, most specific first. */
 const queuePathMap = z.preprocess(
@@ -60,12 +58,6 @@ const queuePathMap = z.preprocess(
       to: z.string().regex(/^\//, { error: 'each mapping must look like /coordinator/path=/worker/path (absolute paths)' }),
     }),
   ),
-);
-
-/** Browser origins such as http://localhost:5173 (scheme, host and optional port; nothing else). */
-const originList = z.preprocess(
-  splitList,
-  z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin must look like http://localhost:5173 (no path, no trailing slash)' })),
 );
 
 /** "nprobe=32, efSearch=64" (or a JSON object) -> { nprobe: 32, efSearch: 64 }: FAISS search-time parameters. */
@@ -123,28 +115,6 @@ export const configSchema = z.object({
   indexingShare: z.coerce.number({ error: 'must be a number' }).min(0, { error: 'must be from 0 to 1' }).max(1, { error: 'must be from 0 to 1' }),
   /** Largest k a search may ask for. */
   maxResults: positiveInt(10_000),
-  /** Address the API server listens on: loopback only unless set otherwise. */
-  host: z.string().trim().min(1, { error: 'must not be empty' }),
-  /** API server port; 0 picks a free one. */
-  port: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(0, { error: 'must be from 0 to 65535' })
-    .max(65_535, { error: 'must be from 0 to 65535' }),
-  /** The photo folder: what the API may index when allowedRoots is empty. */
-  imageDir: z.string().min(1, { error: 'must not be empty' }),
-  /** Folders the API may index (with everything below them); empty means [imageDir]. */
-  allowedRoots: pathList,
-  /** Browser origins allowed to call the API across origins (the web app's dev server). */
-  corsOrigins: originList,
-  /** Largest image a client may upload to search by, in bytes (decoded). */
-  maxUploadBytes: positiveInt(1024 * 1024 * 1024),
-  /** Built web app served at / by the API; empty: apps/web/dist in production (NODE_ENV=production) when it exists. */
-  webDir: z.string(),
-  /** pino log level of the API server. */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-  }),
   /** A FAISS index factory string (e.g. IVF4096,SQ8 or HNSW32) replacing the automatic choice; empty: automatic. */
   indexFactory: z.string().trim(),
   /** recall@10 against exact search that approximate indexes are tuned to reach (nprobe, efSearch). */
@@ -200,14 +170,6 @@ export const defaultConfig: AppConfig = {
   checkpointSeconds: 30,
   indexingShare: 0.25,
   maxResults: 1000,
-  host: '127.0.0.1',
-  port: 4000,
-  imageDir: './images',
-  allowedRoots: [],
-  corsOrigins: ['http://localhost:5173'],
-  maxUploadBytes: 10 * 1024 * 1024,
-  webDir: '',
-  logLevel: 'info',
   indexFactory: '',
   targetRecall: 0.95,
   memoryBudgetMb: 0,
@@ -238,14 +200,6 @@ export const envNames: Record<ConfigKey, string> = {
   checkpointSeconds: 'SIS_CHECKPOINT_SECONDS',
   indexingShare: 'SIS_INDEXING_SHARE',
   maxResults: 'SIS_MAX_RESULTS',
-  host: 'SIS_HOST',
-  port: 'SIS_PORT',
-  imageDir: 'SIS_IMAGE_DIR',
-  allowedRoots: 'SIS_ALLOWED_ROOTS',
-  corsOrigins: 'SIS_CORS_ORIGINS',
-  maxUploadBytes: 'SIS_MAX_UPLOAD_BYTES',
-  webDir: 'SIS_WEB_DIR',
-  logLevel: 'SIS_LOG_LEVEL',
   indexFactory: 'SIS_INDEX_FACTORY',
   targetRecall: 'SIS_TARGET_RECALL',
   memoryBudgetMb: 'SIS_MEMORY_BUDGET_MB',
@@ -255,8 +209,3 @@ export const envNames: Record<ConfigKey, string> = {
   queuePathMap: 'SIS_QUEUE_PATH_MAP',
   queueBatchImages: 'SIS_QUEUE_BATCH_IMAGES',
 };
-
-/** The folders the API may index: allowedRoots, or the image folder when none are listed. */
-export function effectiveAllowedRoots(config: Pick<AppConfig, 'allowedRoots' | 'imageDir'>): string[] {
-  return config.allowedRoots.length > 0 ? [...config.allowedRoots] : [config.imageDir];
-}

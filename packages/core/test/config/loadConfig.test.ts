@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, defaultConfig, effectiveAllowedRoots, loadConfig } from '../../src/config';
+import { z } from 'zod';
+import { ConfigError, defaultConfig, loadConfig, type ConfigSection } from '../../src/config';
 
 describe('loadConfig', () => {
   let cwd: string;
@@ -80,60 +81,46 @@ describe('loadConfig', () => {
   });
 });
 
-describe('loadConfig: API server settings', () => {
+describe('loadConfig: a program\'s own section', () => {
   let cwd: string;
   beforeEach(() => {
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-config-'));
   });
   afterEach(() => fs.rmSync(cwd, { recursive: true, force: true }));
 
-  it('defaults to loopback, port 4000, the image folder as the only allowed root, and the Vite dev origin', () => {
-    const config = loadConfig({ env: {}, cwd });
-    expect(config).toMatchObject({
-      host: '127.0.0.1',
-      port: 4000,
-      imageDir: path.join(cwd, 'images'),
-      allowedRoots: [],
-      corsOrigins: ['http://localhost:5173'],
-      maxUploadBytes: 10 * 1024 * 1024,
-      webDir: '',
-      logLevel: 'info',
-    });
-    expect(effectiveAllowedRoots(config)).toEqual([path.join(cwd, 'images')]);
+  // A stand-in for apps/api's server section: a number and a path, with a finish step.
+  const section: ConfigSection<{ widgets: number; widgetDir: string }> = {
+    schema: z.object({ widgets: z.coerce.number().int().min(1, { error: 'must be at least 1' }), widgetDir: z.string() }),
+    defaults: { widgets: 3, widgetDir: 'w' },
+    envNames: { widgets: 'SIS_WIDGETS', widgetDir: 'SIS_WIDGET_DIR' },
+    finish: (values, { cwd: dir, isSet }) => ({ ...values, widgetDir: path.resolve(dir, values.widgetDir), ...(isSet('widgets') && { widgets: values.widgets * 10 }) }),
+  };
+
+  it('reads the section from the same file and environment, layered the same way, next to the engine\'s settings', () => {
+    expect(loadConfig({ cwd, env: {}, extend: section })).toMatchObject({ widgets: 3, widgetDir: path.join(cwd, 'w'), batchSize: defaultConfig.batchSize });
+    fs.writeFileSync(path.join(cwd, 'sis.config.json'), JSON.stringify({ widgets: 2, batchSize: 4 }));
+    expect(loadConfig({ cwd, env: {}, extend: section })).toMatchObject({ widgets: 20, batchSize: 4 });
+    expect(loadConfig({ cwd, env: { SIS_WIDGETS: '5', SIS_WIDGET_DIR: '/abs' }, extend: section })).toMatchObject({ widgets: 50, widgetDir: '/abs', batchSize: 4 });
   });
 
-  it('reads SIS_HOST, SIS_PORT, SIS_IMAGE_DIR, SIS_ALLOWED_ROOTS (comma-separated, resolved) and SIS_CORS_ORIGINS', () => {
-    const config = loadConfig({
-      cwd,
-      env: {
-        SIS_HOST: '0.0.0.0',
-        SIS_PORT: '8080',
-        SIS_IMAGE_DIR: 'pics',
-        SIS_ALLOWED_ROOTS: '/srv/photos, more ,',
-        SIS_CORS_ORIGINS: 'http://localhost:5173,https://photos.example.com',
-        SIS_MAX_UPLOAD_BYTES: '1000',
-        SIS_WEB_DIR: 'web',
-      },
-    });
-    expect(config).toMatchObject({
-      host: '0.0.0.0',
-      port: 8080,
-      imageDir: path.join(cwd, 'pics'),
-      allowedRoots: ['/srv/photos', path.join(cwd, 'more')],
-      corsOrigins: ['http://localhost:5173', 'https://photos.example.com'],
-      maxUploadBytes: 1000,
-      webDir: path.join(cwd, 'web'),
-    });
-    expect(effectiveAllowedRoots(config)).toEqual(['/srv/photos', path.join(cwd, 'more')]);
+  it("rejects a file key no section knows, and without the section its keys too; a caller may report them instead", () => {
+    fs.writeFileSync(path.join(cwd, 'sis.config.json'), JSON.stringify({ widgets: 2, widgts: 1 }));
+    expect(() => loadConfig({ cwd, env: {}, extend: section })).toThrow(/unknown setting\(s\) widgts; known: .*widgets, widgetDir$/);
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/unknown setting\(s\) widgets, widgts;/);
+    const reported: string[][] = [];
+    expect(loadConfig({ cwd, env: {}, onUnknownKeys: (keys) => reported.push(keys) }).batchSize).toBe(defaultConfig.batchSize);
+    expect(reported).toEqual([['widgets', 'widgts']]);
   });
 
-  it.each([
-    [{ SIS_PORT: '70000' }, /SIS_PORT must be from 0 to 65535/],
-    [{ SIS_PORT: 'http' }, /SIS_PORT must be a whole number/],
-    [{ SIS_CORS_ORIGINS: 'http://localhost:5173/' }, /SIS_CORS_ORIGINS each origin must look like/],
-    [{ SIS_MAX_UPLOAD_BYTES: '0' }, /SIS_MAX_UPLOAD_BYTES must be at least 1/],
-    [{ SIS_LOG_LEVEL: 'loud' }, /SIS_LOG_LEVEL must be one of/],
-  ])('rejects %j with a message naming the setting', (env, message) => {
-    expect(() => loadConfig({ cwd, env })).toThrow(message);
+  it('lists every bad value of both sections in one error, each with where it came from', () => {
+    fs.writeFileSync(path.join(cwd, 'sis.config.json'), JSON.stringify({ widgets: 0 }));
+    expect(() => loadConfig({ cwd, env: { SIS_BATCH_SIZE: '0' }, extend: section })).toThrow(
+      /SIS_BATCH_SIZE must be at least 1 \(got "0"\); "widgets" in .*sis\.config\.json must be at least 1 \(got 0\)/,
+    );
+  });
+
+  it('refuses a section that redefines an engine setting', () => {
+    const clash: ConfigSection<{ batchSize: number }> = { schema: z.object({ batchSize: z.number() }), defaults: { batchSize: 1 }, envNames: { batchSize: 'SIS_OTHER' } };
+    expect(() => loadConfig({ cwd, env: {}, extend: clash })).toThrow(/Two config sections define the setting "batchSize"/);
   });
 });
