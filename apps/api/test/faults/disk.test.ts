@@ -111,7 +111,14 @@ describe('two reindex processes on one data directory', () => {
       const lockFile = path.join(work, 'data', 'writer.lock');
       for (let waited = 0; !fs.existsSync(lockFile) && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       const holder = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { pid: number };
-      const second = await runCli(['reindex', folder], env);
+      // Paused while it holds the lock, so it cannot finish before the second starts (60 photos take about a second now).
+      process.kill(holder.pid, 'SIGSTOP');
+      let second: Awaited<ReturnType<typeof runCli>>;
+      try {
+        second = await runCli(['reindex', folder], env);
+      } finally {
+        process.kill(holder.pid, 'SIGCONT');
+      }
       expect(second.code).toBe(1);
       expect(second.stderr).toContain(`Another indexer is already writing to ${path.join(work, 'data')}: process ${holder.pid}`);
       expect((await first).code).toBe(0);
