@@ -13,6 +13,8 @@ export interface SharpLike {
   metadata(): Promise<{ width: number; height: number; format: string; orientation?: number }>;
   jpeg(options?: { quality?: number }): SharpLike;
   withMetadata(options: { orientation: number }): SharpLike;
+  resize(width: number, height: number): SharpLike;
+  toFile(file: string): Promise<unknown>;
   toBuffer(): Promise<Buffer>;
 }
 export const sharp = createRequire(require.resolve('@sis/core'))('sharp') as (
