@@ -71,7 +71,7 @@ node_include=$(node -p "require('path').resolve(process.execPath, '../../include
 build_addon() { # name, extra cc flags...
   local name=$1 addon=packages/core/native/build/$1.node source=packages/core/native/$1.c
   shift
-  [ -f "$addon" ] && [ ! "$source" -nt "$addon" ] && return 0
+  [ -f "$addon" ] && [ ! "$source" -nt "$addon" ] && [ ! packages/core/native/napiArgs.h -nt "$addon" ] && return 0
   if [ -f "$node_include/node_api.h" ] && command -v cc >/dev/null; then
     log "building the $name addon"
     mkdir -p "$(dirname "$addon")"

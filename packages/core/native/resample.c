@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "napiArgs.h"
+
 #define PRECISION_BITS (32 - 8 - 2)
 #define FIXED_HALF (1 << (PRECISION_BITS - 1))
 
@@ -18,22 +20,6 @@ static inline uint8_t clip8(int32_t sum) {
   return value < 0 ? 0 : value > 255 ? 255 : (uint8_t)value;
 }
 
-typedef struct {
-  void *data;
-  size_t length; /* elements */
-} typed_view;
-
-static int get_typed(napi_env env, napi_value value, napi_typedarray_type want, typed_view *out) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, &out->length, &out->data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
-}
-
-static int get_int(napi_env env, napi_value value, int32_t *out) {
-  return napi_get_value_int32(env, value, out) == napi_ok;
-}
 
 /* resampleRows(input: Uint8Array, inWidth, firstRow, rowCount, bounds: Int32Array, weights: Int32Array, taps, outWidth, out: Uint8Array) */
 static napi_value resample_rows(napi_env env, napi_callback_info info) {

@@ -14,24 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napiArgs.h"
+
 #define TILE_A 512
 #define TILE_B 2048
 #define QUERY_BLOCK 256
 
-typedef struct {
-  void *data;
-  size_t length; /* elements */
-} typed_view;
-
-static int get_typed(napi_env env, napi_value value, napi_typedarray_type want, typed_view *out) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, &out->length, &out->data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
-}
-
-static int get_int(napi_env env, napi_value value, int32_t *out) { return napi_get_value_int32(env, value, out) == napi_ok; }
 
 static napi_value throw_range(napi_env env, const char *message) {
   napi_throw_range_error(env, NULL, message);
