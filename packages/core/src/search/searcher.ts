@@ -1,7 +1,7 @@
 import type { Embedder } from '../embedding';
 import type { ClipPreprocessSpec, PreparedImage } from '../image';
 import type { ImageMetadata } from '../metadata';
-import type { FilterableImage } from '../store/metadataRows';
+import { filterableById as byId, type FilterableImage } from '../store/metadataRows';
 import type { QueryKind } from '../store/tuning';
 import { dateOf, InvalidFilterError, matcherOf, normaliseFilter, type SearchFilter } from './filter';
 import { composeQuery, DEFAULT_MAX_TERMS, type QueryTerm } from './compositeQuery';
@@ -292,16 +292,3 @@ export function selectIds(images: readonly FilterableImage[], filter: SearchFilt
 const SELECTIONS_PER_LIST = 16;
 const selections = new WeakMap<readonly FilterableImage[], Map<string, readonly number[]>>();
 
-/** Binary search in images ascending by id. */
-function byId(images: readonly FilterableImage[], id: number): FilterableImage | undefined {
-  let low = 0;
-  let high = images.length - 1;
-  while (low <= high) {
-    const mid = (low + high) >> 1;
-    const at = images[mid]!.id;
-    if (at === id) return images[mid];
-    if (at < id) low = mid + 1;
-    else high = mid - 1;
-  }
-  return undefined;
-}

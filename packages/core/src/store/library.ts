@@ -18,7 +18,7 @@ import { indexFilePaths } from './indexFile';
 import { resolveIndexSettings, type IndexSettings } from './indexPlan';
 import { WriterLock } from './lock';
 import { ModelSwitchedError, type CompletedSwitch, type StagedModel, type StagedVector, type StagingTarget } from './modelStaging';
-import type { FilterableImage } from './metadataRows';
+import { filterableById, type FilterableImage } from './metadataRows';
 import type { VectorHit } from './vectorIndex';
 import { RERANK_FACTOR, type QueryKind, type TuningQueryProvider } from './tuning';
 import type { ImageMetadata } from '../metadata';
@@ -272,8 +272,11 @@ export class ImageLibrary implements ImageStore {
       // Metadata only describes hits: a replica whose PostgreSQL is unreachable goes on serving (getImage), from
       // the cached list when it has one, else without metadata.
       if (!this.rows) throw error;
-      const cached = new Map((this.filterable?.images ?? []).map((image) => [image.id, image]));
-      return new Map(ids.flatMap((id) => (cached.has(id) ? [[id, cached.get(id)!] as const] : [])));
+      const cached = this.filterable?.images ?? [];
+      return new Map(ids.flatMap((id) => {
+        const image = filterableById(cached, id);
+        return image ? [[id, image] as const] : [];
+      }));
     }
   }
 

@@ -83,3 +83,17 @@ export function metadataValues(metadata: ImageMetadata, readAt: number): (string
 }
 
 export const METADATA_COLUMN_NAMES = IMAGE_METADATA_COLUMNS.map((column) => column.split(' ')[0]!);
+
+/** The row with this id in a list ordered by id (as filterableImages returns it): binary search. */
+export function filterableById(images: readonly FilterableImage[], id: number): FilterableImage | undefined {
+  let low = 0;
+  let high = images.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const at = images[mid]!.id;
+    if (at === id) return images[mid];
+    if (at < id) low = mid + 1;
+    else high = mid - 1;
+  }
+  return undefined;
+}
