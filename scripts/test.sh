@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 # The full-size test model's weights are generated (600 MB, ~5 s), never committed.
 node scripts/prepare-test-models.mjs
+# onnxruntime for Python on this machine (.cache/pyref, from the machine's wheel folders): the 8-bit parity
+# tests' reference, since onnxruntime's integer kernels differ by CPU.
+pnpm --silent --filter @sis/bench python-env
 export TURBO_TELEMETRY_DISABLED=1
 export SIS_TEST_TOTALS_DIR="$PWD/out/test-totals"
 rm -rf "$SIS_TEST_TOTALS_DIR"
