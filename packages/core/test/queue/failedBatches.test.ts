@@ -57,7 +57,7 @@ describe('a batch that keeps failing (real Redis + PostgreSQL)', () => {
     const { coordinator, client, close } = openCoordinator(config);
     try {
       const runner = queueReindexRunner(coordinator, client.runs, { pollMs: 100 });
-      const error = await runner(folder, {}).then(() => undefined, (e: unknown) => e);
+      const error = await runner(folder, {}, {}).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(QueueBatchesFailedError);
       expect((error as Error).message).toMatch(/1 batch\(es\) of reindex .* \(5 files\) failed after every retry: the model crashed on this batch/);
       const { runId } = error as QueueBatchesFailedError;
