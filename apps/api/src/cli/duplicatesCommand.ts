@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { duplicateThresholdOf, duplicatesToCsv, duplicatesToJson, openEngine, type DuplicateGroup, type DuplicateReport } from '@sis/core';
 import { loadCliConfig, resolveUserPath, UserFacingError } from './context';
+import { createDuplicatesProgress } from './duplicatesProgress';
 import { formatDuration } from './format';
 
 export function parseThreshold(value: string): number {
@@ -35,9 +36,8 @@ export function registerDuplicatesCommand(program: Command, out: { stdout: NodeJ
       const engine = await openEngine(config, { writable: false });
       try {
         const threshold = options.threshold ?? duplicateThresholdOf(engine.embedder.modelName, engine.embedder.family);
-        const progress = out.stderr.isTTY ? (searched: number, total: number) => out.stderr.write(`\rcomparing ${searched}/${total} images`) : undefined;
-        const report = await engine.duplicates.find({ threshold, ...(progress ? { onProgress: progress } : {}) });
-        if (progress) out.stderr.write('\n');
+        const progress = out.stderr.isTTY ? createDuplicatesProgress(out.stderr) : undefined;
+        const report = await engine.duplicates.find({ threshold, ...(progress ? { onProgress: progress.update } : {}) }).finally(() => progress?.stop());
         const text = options.json ? `${JSON.stringify(duplicatesToJson(report), null, 2)}\n` : options.csv ? duplicatesToCsv(report) : `${formatDuplicates(report)}\n`;
         if (options.output) {
           const file = resolveUserPath(options.output);

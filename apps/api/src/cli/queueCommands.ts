@@ -29,7 +29,8 @@ export async function queuedReindex(config: AppConfig, root: string, options: { 
     const { runId, joined } = await coordinator.enqueue(root);
     const queued = (await coordinator.progress(runId))!;
     out.stderr.write(
-      `${joined ? 'Joined the running' : 'Queued'} reindex ${runId} of ${queued.run.root}: ${queued.run.toEmbed} to embed in ${queued.run.batches} batches` +
+      `${joined ? 'Joined the running' : 'Queued'} reindex ${runId} of ${queued.run.root}: ${queued.run.toEmbed} to embed` +
+        `${queued.run.metadataQueued > 0 ? `, ${queued.run.metadataQueued} to read metadata for (no re-embedding)` : ''} in ${queued.run.batches} batches` +
         ` (${queued.run.unchanged} unchanged, ${queued.run.removed} removed); ${queued.liveWorkers.length} live worker(s).\n`,
     );
     if (!options.wait) {
@@ -67,8 +68,12 @@ export function formatQueueSummary(progress: QueueProgress, failed: readonly Fai
     `  skipped:   ${run.skipped + run.scanSkipped}${run.unchangedSkipped > 0 ? ` (+${run.unchangedSkipped} skipped before and unchanged)` : ''}`,
     `  removed:   ${run.removed}`,
   ];
+  if (run.metadataQueued > 0) {
+    const unread = run.metadataUnreadable > 0 ? ` (${run.metadataUnreadable} unreadable, tried again next time)` : '';
+    lines.push(`  metadata:  ${run.metadataRead} of ${run.metadataQueued} unchanged files read without re-embedding${unread}`);
+  }
   if (run.batchesFailed > 0) {
-    lines.push(`  failed:    ${run.batchesFailed} batch(es), ${run.failedFiles} files, after every retry (see \`sis status\`; a later reindex retries them)`);
+    lines.push(`  failed:    ${run.batchesFailed} batch(es), ${run.failedFiles + run.metadataFailed} files, after every retry (see \`sis status\`; a later reindex retries them)`);
     for (const batch of failed) lines.push(`  failed batch ${batch.jobId} (${batch.files} files, ${batch.attempts} attempts): ${batch.reason}`);
   }
   for (const skip of skipped) lines.push(`  skipped ${skip.path}: ${skip.reason}: ${skip.message}`);
@@ -100,7 +105,10 @@ export function registerQueueCommands(program: Command, out: Out, configOf: () =
       const started = await startWorker(config, {
         ...(options.id ? { id: options.id } : {}),
         lockMs: options.lockSeconds * 1000,
-        onBatch: (batch) => out.stderr.write(`batch ${batch.jobId}: ${batch.embedded} embedded, ${batch.skipped} skipped in ${formatDuration(batch.ms)}\n`),
+        onBatch: (batch) =>
+          out.stderr.write(
+            `batch ${batch.jobId}: ${batch.metadataRead > 0 ? `metadata of ${batch.metadataRead} files read` : `${batch.embedded} embedded, ${batch.skipped} skipped`} in ${formatDuration(batch.ms)}\n`,
+          ),
         onError: (error) => {
           // Reconnects repeat the same error: say it once per change.
           if (error.message !== lastError) out.stderr.write(`worker: ${error.message}\n`);
@@ -142,7 +150,9 @@ export function registerQueueCommands(program: Command, out: Out, configOf: () =
           ...progress.filter((p): p is QueueProgress => p !== undefined).map(
             (p) =>
               `  ${p.run.runId}  ${p.run.state.padEnd(9)} ${p.run.root}  ${p.run.embedded + p.run.skipped}/${p.run.toEmbed} done` +
-              ` (${p.run.skipped} skipped, ${p.run.batchesFailed} failed batches)  ${p.imagesPerSecond.toFixed(1)} images/s` +
+              ` (${p.run.skipped} skipped, ${p.run.batchesFailed} failed batches)` +
+              (p.run.metadataQueued > 0 ? `  metadata ${p.run.metadataRead + p.run.metadataUnreadable + p.run.metadataFailed}/${p.run.metadataQueued}` : '') +
+              `  ${p.imagesPerSecond.toFixed(1)} images/s` +
               (p.finished ? '' : `  ETA ${p.etaSeconds === undefined ? '--' : formatDuration(p.etaSeconds * 1000)}`),
           ),
           ...(failed.length > 0 ? ['failed batches (newest first):', ...failed.map((b) => `  ${b.jobId}  ${b.files} files, ${b.attempts} attempts: ${b.reason}`)] : []),

@@ -1,20 +1,15 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   apiSearch,
   apiSearchByImage,
   apiSimilar,
-  checkBuilt,
   copyPhotos,
-  launchChromium,
-  reindex,
   screenshotDir,
-  startServer,
-  tinyModelDir,
-  webDir,
+  startLibrary,
   type ApiHit,
+  type E2eLibrary,
   type Served,
 } from './harness';
 
@@ -28,61 +23,34 @@ jest.setTimeout(60_000);
 
 const QUERY = 'a dog running in the snow';
 
+let library: E2eLibrary;
 let work: string;
 let server: Served;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  checkBuilt();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-web-e2e-'));
-  const images = path.join(work, 'images');
-  copyPhotos(path.join(images, 'library'), 24);
-  copyPhotos(path.join(images, 'more'), 10, 24);
-  // A JPEG cut short: the indexer skips it as corrupt and goes on.
-  const [firstMore] = fs.readdirSync(path.join(images, 'more')).sort();
-  fs.writeFileSync(path.join(images, 'more', 'broken.jpg'), fs.readFileSync(path.join(images, 'more', firstMore!)).subarray(0, 2000));
-  fs.mkdirSync(screenshotDir, { recursive: true });
-  [server, browser] = await Promise.all([
-    startServer({
-      SIS_DATA_DIR: path.join(work, 'data'),
-      SIS_MODEL: tinyModelDir,
-      SIS_OFFLINE: '1',
-      SIS_IMAGE_DIR: images,
-      SIS_WEB_DIR: webDir,
-      SIS_BATCH_SIZE: '2',
-    }),
-    launchChromium(),
-  ]);
-  const job = await reindex(server.url, 'library');
-  expect(job).toMatchObject({ state: 'SUCCEEDED', embedded: 24 });
+  library = await startLibrary({
+    name: 'e2e',
+    embedded: 24,
+    fill(images) {
+      copyPhotos(path.join(images, 'library'), 24);
+      copyPhotos(path.join(images, 'more'), 10, 24);
+      // A JPEG cut short: the indexer skips it as corrupt and goes on.
+      const [firstMore] = fs.readdirSync(path.join(images, 'more')).sort();
+      fs.writeFileSync(path.join(images, 'more', 'broken.jpg'), fs.readFileSync(path.join(images, 'more', firstMore!)).subarray(0, 2000));
+    },
+    env: { SIS_BATCH_SIZE: '2' },
+  });
+  ({ work, server } = library);
 });
 
-afterAll(async () => {
-  await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
-  await browser?.close();
-  await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => library?.close());
 
-beforeEach(() => {
-  pageErrors = [];
-});
+beforeEach(() => void library.pageErrors.splice(0));
 
-afterEach(() => {
-  // Uncaught exceptions in the page fail the test that caused them.
-  expect(pageErrors).toEqual([]);
-});
+// Uncaught exceptions in the page fail the test that caused them.
+afterEach(() => expect(library.pageErrors).toEqual([]));
 
-async function openPage(pathAndQuery = '/', viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${server.url}${pathAndQuery}`);
-  return page;
-}
+const openPage = (pathAndQuery = '/', viewport = { width: 1280, height: 900 }): Promise<Page> => library.openLibraryPage(pathAndQuery, { viewport });
 
 function searchUrl(query: string, k: number): string {
   return `/?${new URLSearchParams({ q: query, k: String(k) }).toString()}`;

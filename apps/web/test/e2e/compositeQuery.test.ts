@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
-import { checkBuilt, cliPath, copyPhotos, gql, launchChromium, reindex, screenshotDir, startServer, tinyModelDir, webDir, type ApiHit, type Served } from './harness';
+import type { Page } from 'playwright-core';
+import { cliPath, copyPhotos, gql, screenshotDir, startLibrary, tinyModelDir, type ApiHit, type E2eLibrary, type Served } from './harness';
 
 /**
  * Composite queries in Chromium against the real API: "More like this" on a tile and "Less like this" in the lightbox
@@ -16,36 +14,21 @@ jest.setTimeout(60_000);
 
 const QUERY = 'a dog running in the snow';
 
+let library: E2eLibrary;
 let work: string;
 let images: string;
 let server: Served;
-let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  checkBuilt();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-web-terms-'));
-  images = path.join(work, 'images');
-  copyPhotos(path.join(images, 'library'), 20);
-  fs.mkdirSync(screenshotDir, { recursive: true });
-  [server, browser] = await Promise.all([
-    startServer({ SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: tinyModelDir, SIS_OFFLINE: '1', SIS_IMAGE_DIR: images, SIS_WEB_DIR: webDir }),
-    launchChromium(),
-  ]);
-  expect(await reindex(server.url, 'library')).toMatchObject({ state: 'SUCCEEDED', embedded: 20 });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  library = await startLibrary({ name: 'terms', embedded: 20, fill: (dir) => void copyPhotos(path.join(dir, 'library'), 20) });
+  ({ work, images, server } = library);
+  page = await library.openLibraryPage();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => library?.close());
 
-afterEach(() => expect(pageErrors).toEqual([]));
+afterEach(() => expect(library.pageErrors).toEqual([]));
 
 async function apiTerms(query: string, terms: { imageId?: string; text?: string; weight: number }[], k: number): Promise<ApiHit[]> {
   const data = await gql<{ search: { hits: ApiHit[] } }>(

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { checkBuilt, copyPhotos, gql, launchChromium, reindex, repoRoot, screenshotDir, startServer, tinyModelDir, webDir, type Served } from './harness';
+import { copyPhotos, gql, repoRoot, screenshotDir, startLibrary, type E2eLibrary, type Served } from './harness';
 
 /**
  * The near-duplicates page in Chromium against the real server: 4 photos and a half-size, re-encoded copy of
@@ -18,41 +16,31 @@ const sharp = createRequire(path.join(repoRoot, 'packages/core/package.json'))('
   resize(width: number, height: number): { jpeg(options: { quality: number }): { toFile(file: string): Promise<unknown> } };
 };
 
-let work: string;
+let library: E2eLibrary;
 let server: Served;
-let browser: Browser;
 
 beforeAll(async () => {
-  checkBuilt();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-web-dups-'));
-  const library = path.join(work, 'images', 'library');
-  for (const name of copyPhotos(library, 4)) {
-    const { width, height } = await sharp(path.join(library, name)).metadata();
-    await sharp(path.join(library, name))
-      .resize(Math.round(width / 2), Math.round(height / 2))
-      .jpeg({ quality: 60 })
-      .toFile(path.join(library, `small-${name}`));
-  }
-  fs.mkdirSync(screenshotDir, { recursive: true });
-  [server, browser] = await Promise.all([
-    startServer({ SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: tinyModelDir, SIS_OFFLINE: '1', SIS_IMAGE_DIR: path.join(work, 'images'), SIS_WEB_DIR: webDir }),
-    launchChromium(),
-  ]);
-  expect(await reindex(server.url, 'library')).toMatchObject({ state: 'SUCCEEDED', embedded: 8 });
+  library = await startLibrary({
+    name: 'dups',
+    embedded: 8,
+    async fill(images) {
+      const folder = path.join(images, 'library');
+      for (const name of copyPhotos(folder, 4)) {
+        const { width, height } = await sharp(path.join(folder, name)).metadata();
+        await sharp(path.join(folder, name))
+          .resize(Math.round(width / 2), Math.round(height / 2))
+          .jpeg({ quality: 60 })
+          .toFile(path.join(folder, `small-${name}`));
+      }
+    },
+  });
+  server = library.server;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => library?.close());
 
 it('reviews the groups side by side, keeper first, and exports them as CSV and JSON', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1, acceptDownloads: true });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}/`);
+  const page = await library.openLibraryPage('/', { viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
   await page.getByRole('link', { name: 'Near-duplicates' }).click();
   await page.waitForSelector('[data-status="ready"]');
   // The model's default threshold, as the server answered it, fills the field.
@@ -93,7 +81,7 @@ it('reviews the groups side by side, keeper first, and exports them as CSV and J
   expect(json.threshold).toBe(0.987);
   expect(json.groups).toHaveLength(4);
   // Review only: every file is still there.
-  expect(fs.readdirSync(path.join(work, 'images', 'library'))).toHaveLength(8);
-  expect(errors).toEqual([]);
-  await context.close();
+  expect(fs.readdirSync(path.join(library.images, 'library'))).toHaveLength(8);
+  expect(library.pageErrors).toEqual([]);
+  await page.context().close();
 });

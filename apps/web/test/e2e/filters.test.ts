@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { checkBuilt, copyPhotos, gql, launchChromium, reindex, screenshotDir, startServer, tinyModelDir, webDir, type ApiHit, type Served } from './harness';
+import type { Page } from 'playwright-core';
+import { copyPhotos, gql, screenshotDir, startLibrary, type ApiHit, type E2eLibrary, type Served } from './harness';
 
 /**
  * The filter bar and sort switch in Chromium against the real API: folder and date filters and the date sort land in
@@ -16,38 +15,28 @@ const QUERY = 'people at the beach';
 const OLD = Date.UTC(2015, 5, 1) / 1000;
 const NEW = Date.UTC(2023, 5, 1) / 1000;
 
-let work: string;
+let library: E2eLibrary;
 let server: Served;
-let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  checkBuilt();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-web-filters-'));
-  const images = path.join(work, 'images');
   const dated = (folder: string, names: string[], start: number) =>
     names.forEach((name, i) => fs.utimesSync(path.join(folder, name), start + i * 86_400, start + i * 86_400));
-  dated(path.join(images, 'library', 'old'), copyPhotos(path.join(images, 'library', 'old'), 8), OLD);
-  dated(path.join(images, 'library', 'new'), copyPhotos(path.join(images, 'library', 'new'), 6, 8), NEW);
-  fs.mkdirSync(screenshotDir, { recursive: true });
-  [server, browser] = await Promise.all([
-    startServer({ SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: tinyModelDir, SIS_OFFLINE: '1', SIS_IMAGE_DIR: images, SIS_WEB_DIR: webDir }),
-    launchChromium(),
-  ]);
-  expect(await reindex(server.url, 'library')).toMatchObject({ state: 'SUCCEEDED', embedded: 14 });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  library = await startLibrary({
+    name: 'filters',
+    embedded: 14,
+    fill(images) {
+      dated(path.join(images, 'library', 'old'), copyPhotos(path.join(images, 'library', 'old'), 8), OLD);
+      dated(path.join(images, 'library', 'new'), copyPhotos(path.join(images, 'library', 'new'), 6, 8), NEW);
+    },
+  });
+  server = library.server;
+  page = await library.openLibraryPage();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => library?.close());
 
-afterEach(() => expect(pageErrors).toEqual([]));
+afterEach(() => expect(library.pageErrors).toEqual([]));
 
 async function apiFiltered(filter: Record<string, unknown>, sort: string | null): Promise<ApiHit[]> {
   const data = await gql<{ search: { hits: ApiHit[] } }>(
@@ -98,7 +87,7 @@ test('folder and date filters and the date sort: in the URL, and the gallery is 
   const expected = await apiFiltered({ takenFrom: '2023-01-01', takenTo: '2024-01-01' }, 'TAKEN_NEWEST');
   expect(newest).toEqual(expected.map((hit) => hit.id));
   const names = expected.map((hit) => path.basename(hit.path));
-  const byMtime = [...names].sort((a, b) => fs.statSync(path.join(work, 'images', 'library', 'new', b)).mtimeMs - fs.statSync(path.join(work, 'images', 'library', 'new', a)).mtimeMs);
+  const byMtime = [...names].sort((a, b) => fs.statSync(path.join(library.images, 'library', 'new', b)).mtimeMs - fs.statSync(path.join(library.images, 'library', 'new', a)).mtimeMs);
   expect(names).toEqual(byMtime);
   await page.screenshot({ path: path.join(screenshotDir, 'filter-bar.png') });
 

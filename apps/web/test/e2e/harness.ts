@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 /** The end-to-end tests run the real server (apps/api/dist) serving the built app (apps/web/dist) with the tiny model. */
 
@@ -167,4 +167,72 @@ export async function apiSearchByImage(url: string, file: string, k: number): Pr
     { img: imageBase64, k },
   );
   return data.searchByImage;
+}
+
+/** One end-to-end file's setup: its photos, the real server on them, Chromium, and the folder `library` indexed. */
+export interface E2eLibrary {
+  /** The temporary folder holding images/ and data/ (removed by close). */
+  work: string;
+  /** SIS_IMAGE_DIR. */
+  images: string;
+  server: Served;
+  browser: Browser;
+  /** Uncaught exceptions of every page opened by openLibraryPage (the files expect none after each test). */
+  pageErrors: string[];
+  /** A page in a context of its own (1280 x 900, scale 1 unless `context` says otherwise) at `pathAndQuery`. */
+  openLibraryPage(pathAndQuery?: string, context?: BrowserContextOptions): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/**
+ * Lays out the photos (`fill` writes them under images/), starts `sis serve` on them (the tiny model, offline, the
+ * built app; `env` adds or overrides settings) beside Chromium, and reindexes images/library through GraphQL, which
+ * must succeed with `embedded` images embedded.
+ */
+export async function startLibrary(options: {
+  name: string;
+  fill: (images: string) => void | Promise<void>;
+  embedded: number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<E2eLibrary> {
+  checkBuilt();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `sis-web-${options.name}-`));
+  const images = path.join(work, 'images');
+  fs.mkdirSync(images, { recursive: true });
+  await options.fill(images);
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  const [server, browser] = await Promise.all([
+    startServer({ SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: tinyModelDir, SIS_OFFLINE: '1', SIS_IMAGE_DIR: images, SIS_WEB_DIR: webDir, ...options.env }),
+    launchChromium(),
+  ]);
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  const library: E2eLibrary = {
+    work,
+    images,
+    server,
+    browser,
+    pageErrors,
+    async openLibraryPage(pathAndQuery = '/', context = {}) {
+      const opened = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, ...context });
+      contexts.push(opened);
+      const page = await opened.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${server.url}${pathAndQuery}`);
+      return page;
+    },
+    async close() {
+      await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
+      await browser.close();
+      await server.stop();
+      fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+  try {
+    expect(await reindex(server.url, 'library')).toMatchObject({ state: 'SUCCEEDED', embedded: options.embedded });
+  } catch (error) {
+    await library.close();
+    throw error;
+  }
+  return library;
 }

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { checkBuilt, copyPhotos, launchChromium, reindex, repoRoot, screenshotDir, startServer, tinyModelDir, webDir, type Served } from './harness';
+import { copyPhotos, repoRoot, screenshotDir, startLibrary, type E2eLibrary } from './harness';
 
 /** A camera JPEG's recorded metadata (date taken, camera, type) on its tile and in the lightbox, in Chromium against the real API. */
 
@@ -13,39 +11,27 @@ const sharp = createRequire(require.resolve('@sis/core', { paths: [path.join(rep
   create: { width: number; height: number; channels: 3; background: string };
 }) => { withExif(exif: Record<string, Record<string, string>>): { jpeg(): { toFile(file: string): Promise<unknown> } } };
 
-let work: string;
-let server: Served;
-let browser: Browser;
+let library: E2eLibrary;
 
 beforeAll(async () => {
-  checkBuilt();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-web-meta-'));
-  const images = path.join(work, 'images');
-  copyPhotos(path.join(images, 'library', 'photos'), 3);
-  fs.mkdirSync(path.join(images, 'library', 'cam'), { recursive: true });
-  await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366aa' } })
-    .withExif({ IFD0: { Make: 'Canon', Model: 'EOS 5D' }, IFD2: { DateTimeOriginal: '2015:03:01 09:30:00' } })
-    .jpeg()
-    .toFile(path.join(images, 'library', 'cam', 'trip.jpg'));
-  fs.mkdirSync(screenshotDir, { recursive: true });
-  [server, browser] = await Promise.all([
-    startServer({ SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: tinyModelDir, SIS_OFFLINE: '1', SIS_IMAGE_DIR: images, SIS_WEB_DIR: webDir }),
-    launchChromium(),
-  ]);
-  expect(await reindex(server.url, 'library')).toMatchObject({ state: 'SUCCEEDED', embedded: 4 });
+  library = await startLibrary({
+    name: 'meta',
+    embedded: 4,
+    async fill(images) {
+      copyPhotos(path.join(images, 'library', 'photos'), 3);
+      fs.mkdirSync(path.join(images, 'library', 'cam'), { recursive: true });
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366aa' } })
+        .withExif({ IFD0: { Make: 'Canon', Model: 'EOS 5D' }, IFD2: { DateTimeOriginal: '2015:03:01 09:30:00' } })
+        .jpeg()
+        .toFile(path.join(images, 'library', 'cam', 'trip.jpg'));
+    },
+  });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => library?.close());
 
 it('the camera photo shows its date and camera under its path and in the lightbox; the others show none', async () => {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}/?${new URLSearchParams({ q: 'a photo', k: '12', min: '-1' }).toString()}`);
+  const page = await library.openLibraryPage(`/?${new URLSearchParams({ q: 'a photo', k: '12', min: '-1' }).toString()}`);
   await page.waitForFunction(() => document.querySelectorAll('.gallery .tile').length === 4);
   const tile = page.locator('.tile', { has: page.locator('[title="library/cam/trip.jpg"]') });
   expect(await tile.getByTestId('tile-meta').textContent()).toBe('2015-03-01 · Canon EOS 5D');
@@ -57,5 +43,5 @@ it('the camera photo shows its date and camera under its path and in the lightbo
   expect(await page.getByTestId('lightbox-type').textContent()).toBe('JPEG');
   expect(await page.getByTestId('lightbox-size').textContent()).toBe('640 × 480 px');
   await page.screenshot({ path: path.join(screenshotDir, 'lightbox-metadata.png') });
-  expect(errors).toEqual([]);
+  expect(library.pageErrors).toEqual([]);
 });

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { apiSearch, checkBuilt, copyPhotos, gql, launchChromium, reindex, sharedDir, startServer, tinyModelDir, webDir, type Served } from './harness';
+import type { Page } from 'playwright-core';
+import { apiSearch, copyPhotos, gql, sharedDir, startLibrary, tinyModelDir, type E2eLibrary, type Served } from './harness';
 
 /**
  * Issue 15's "done when", in the browser: the real server with SIS_MODEL=siglip-tiny-random (offline) indexes and
@@ -14,38 +12,26 @@ jest.setTimeout(90_000);
 const siglipModelDir = path.join(sharedDir, 'models/siglip-tiny-random');
 const QUERY = 'a dog running in the snow';
 
-let work: string;
+let library: E2eLibrary;
 let server: Served;
-let browser: Browser;
-let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  checkBuilt();
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'sis-web-siglip-'));
-  copyPhotos(path.join(work, 'images', 'library'), 12);
-  [server, browser] = await Promise.all([
-    startServer({ SIS_DATA_DIR: path.join(work, 'data'), SIS_MODEL: siglipModelDir, SIS_OFFLINE: '1', SIS_IMAGE_DIR: path.join(work, 'images'), SIS_WEB_DIR: webDir, SIS_BATCH_SIZE: '2' }),
-    launchChromium(),
-  ]);
-  expect(await reindex(server.url, 'library')).toMatchObject({ state: 'SUCCEEDED', embedded: 12 });
+  library = await startLibrary({
+    name: 'siglip',
+    embedded: 12,
+    fill: (images) => void copyPhotos(path.join(images, 'library'), 12),
+    env: { SIS_MODEL: siglipModelDir, SIS_BATCH_SIZE: '2' },
+  });
+  server = library.server;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => library?.close());
 
-afterEach(() => expect(pageErrors).toEqual([]));
+beforeEach(() => void library.pageErrors.splice(0));
 
-async function openPage(pathAndQuery: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${server.url}${pathAndQuery}`);
-  return page;
-}
+afterEach(() => expect(library.pageErrors).toEqual([]));
+
+const openPage = (pathAndQuery: string): Promise<Page> => library.openLibraryPage(pathAndQuery);
 
 async function shownTiles(page: Page, count: number): Promise<{ id: string; score: string }[]> {
   await page.waitForFunction(

@@ -100,7 +100,7 @@ serveWorker<DuplicatesJob, DuplicatesBenchResult>(async (job, reporter) => {
   const loadAtStart = os.loadavg()[0]!;
   const start = performance.now();
   const cpuBefore = process.cpuUsage();
-  const report = await finder.find({ threshold: THRESHOLD, onProgress: (searched, total) => reporter.progress(`duplicates at ${size}`, searched, total, 'vectors') });
+  const report = await finder.find({ threshold: THRESHOLD, onProgress: (done, total, phase) => reporter.progress(`duplicates at ${size}: ${phase}`, done, total, phase === 'clustering' ? 'steps' : 'vectors') });
   const wallMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
   const groupOf = new Map<number, number>();

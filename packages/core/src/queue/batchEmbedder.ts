@@ -21,6 +21,8 @@ export type ReadMetadata = (file: string, root: string) => Promise<ImageMetadata
 /** Where a worker commits each batch: one transaction, upserts keyed by path (a retried batch never duplicates a row). */
 export interface BatchWriter {
   commit(changes: { upsertIndexed: IndexedImageInput[]; upsertSkipped: SkippedFileInput[] }): void | Promise<void>;
+  /** Records the metadata of indexed rows (keyed by path) without touching their vectors; unknown paths are ignored. */
+  recordMetadata(entries: readonly { path: string; metadata: ImageMetadata }[]): void | Promise<void>;
   /** The run is complete: record when the catalogue was last reindexed. */
   recordReindex(): void | Promise<void>;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { assertScannableRoot, planReindex, scanImages, type KnownFile } from '../indexing';
 import type { ScanOptions } from '../indexing/scan';
-import { BATCH_ATTEMPTS, batchJobId, type EmbedBatchJob, type QueuedFile } from './jobs';
+import { BATCH_ATTEMPTS, batchJobId, JOB_NAMES, METADATA_BATCH_FACTOR, type QueueJob, type QueuedFile } from './jobs';
 import type { QueueRun, QueueRuns, WorkerInfo } from './runs';
 
 /** What the coordinator needs from the catalogue: the diff, and the removals it commits itself. */
@@ -11,6 +11,8 @@ export interface CoordinatorCatalogue {
   fileStates(): ReadonlyMap<string, KnownFile>;
   removePaths(paths: readonly string[]): void;
   recordFileIdentities(files: readonly { path: string; device: string; inode: string }[]): void;
+  /** Indexed files whose metadata was never recorded (embedded before it was): queued for a header read, not re-embedded. */
+  pathsWithoutMetadata(): string[];
   /** Holds the folder across every process sharing the catalogue while scanning and enqueuing (an embedded reindex too). */
   claimReindex?(root: string): { release(): void };
 }
@@ -49,7 +51,7 @@ export interface EnqueueResult {
 export class QueueCoordinator {
   constructor(
     private readonly catalogue: CoordinatorCatalogue,
-    private readonly queue: Queue<EmbedBatchJob>,
+    private readonly queue: Queue<QueueJob>,
     private readonly runs: QueueRuns,
     private readonly settings: { scan: ScanOptions; batchImages: number },
   ) {}
@@ -67,13 +69,19 @@ export class QueueCoordinator {
       const plan = planReindex(root, scan.files, this.catalogue.fileStates());
       if (plan.identityUpdates.length > 0) this.catalogue.recordFileIdentities(plan.identityUpdates);
       if (plan.removed.length > 0) this.catalogue.removePaths(plan.removed);
-      const batches: QueuedFile[][] = [];
-      for (let i = 0; i < plan.toEmbed.length; i += this.settings.batchImages) {
-        batches.push(plan.toEmbed.slice(i, i + this.settings.batchImages).map(({ path: file, size, mtimeMs, device, inode }) => ({ path: file, size, mtimeMs, device, inode })));
+      const jobs: QueueJob[] = [];
+      const { batchImages } = this.settings;
+      for (let i = 0; i < plan.toEmbed.length; i += batchImages) {
+        const files: QueuedFile[] = plan.toEmbed.slice(i, i + batchImages).map(({ path: file, size, mtimeMs, device, inode }) => ({ path: file, size, mtimeMs, device, inode }));
+        jobs.push({ runId, root, batch: jobs.length, files });
+      }
+      const metadataOnly = this.metadataBackfill(root, plan.toEmbed);
+      for (let i = 0; i < metadataOnly.length; i += batchImages * METADATA_BATCH_FACTOR) {
+        jobs.push({ kind: 'metadata', runId, root, batch: jobs.length, files: metadataOnly.slice(i, i + batchImages * METADATA_BATCH_FACTOR) });
       }
       await this.runs.create({
         runId, root, seen: scan.files.length, toEmbed: plan.toEmbed.length, unchanged: plan.unchangedIndexed, unchangedSkipped: plan.unchangedSkipped,
-        removed: plan.removed.length, scanSkipped: scan.problems.length, batches: batches.length, createdAt,
+        removed: plan.removed.length, scanSkipped: scan.problems.length, metadataQueued: metadataOnly.length, batches: jobs.length, createdAt,
       });
       const jobOptions = (batch: number) => ({
         jobId: batchJobId(runId, batch),
@@ -82,10 +90,8 @@ export class QueueCoordinator {
         removeOnComplete: true,
         removeOnFail: { age: 7 * 24 * 3600 },
       });
-      for (let i = 0; i < batches.length; i += 500) {
-        await this.queue.addBulk(
-          batches.slice(i, i + 500).map((files, j) => ({ name: 'embed', data: { runId, root, batch: i + j, files }, opts: jobOptions(i + j) })),
-        );
+      for (let i = 0; i < jobs.length; i += 500) {
+        await this.queue.addBulk(jobs.slice(i, i + 500).map((data) => ({ name: JOB_NAMES[data.kind ?? 'embed'], data, opts: jobOptions(data.batch) })));
       }
       await this.runs.markRunning({ runId, root });
       return { runId, joined: false };
@@ -95,6 +101,16 @@ export class QueueCoordinator {
     } finally {
       claim?.release();
     }
+  }
+
+  /**
+   * The folder's indexed files that lack metadata and are not re-embedded in this run (those get it from their
+   * worker): a worker reads their headers, so the coordinator need not see the files (SIS_QUEUE_PATH_MAP).
+   */
+  private metadataBackfill(root: string, toEmbed: readonly { path: string }[]): string[] {
+    const inRoot = root.endsWith(path.sep) ? root : root + path.sep;
+    const reembedded = new Set(toEmbed.map((file) => file.path));
+    return this.catalogue.pathsWithoutMetadata().filter((file) => file.startsWith(inRoot) && !reembedded.has(file));
   }
 
   async progress(runId: string, now = Date.now()): Promise<QueueProgress | undefined> {

@@ -1,7 +1,8 @@
 export { usesQueue, queueSettingsOf, mapPath, type QueueSettings, type PathMapping } from './settings';
-export { EMBED_QUEUE_NAME, BATCH_ATTEMPTS, batchJobId, type EmbedBatchJob, type QueuedFile } from './jobs';
-export { QueueRuns, WORKER_LIVE_MS, type QueueRun, type QueueRunState, type WorkerInfo } from './runs';
+export { EMBED_QUEUE_NAME, BATCH_ATTEMPTS, METADATA_BATCH_FACTOR, batchJobId, type EmbedBatchJob, type MetadataBatchJob, type QueueJob, type QueuedFile } from './jobs';
+export { QueueRuns, WORKER_LIVE_MS, type BatchOutcome, type QueueRun, type QueueRunState, type WorkerInfo } from './runs';
 export { BatchEmbedder, type BatchWriter, type BatchResult, type ReadImage, type ReadMetadata, type BatchEmbedderSettings } from './batchEmbedder';
+export { MetadataBatchReader, type MetadataBatchResult } from './metadataBatch';
 export { QueueCoordinator, type CoordinatorCatalogue, type QueueProgress, type FailedBatch, type EnqueueResult } from './coordinator';
 export { QueueWorker, MAX_STALLED_COUNT, type QueueWorkerOptions } from './queueWorker';
 export { connectRedis, openQueueClient, coordinatorCatalogue, catalogueWriter, type QueueClient } from './services';

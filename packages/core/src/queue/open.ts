@@ -5,6 +5,7 @@ import { readImageMetadata } from '../metadata';
 import { PostgresCatalogue, withLibraryModel } from '../store';
 import { BatchEmbedder, type ReadImage } from './batchEmbedder';
 import { QueueCoordinator } from './coordinator';
+import { MetadataBatchReader } from './metadataBatch';
 import { QueueWorker, type QueueWorkerOptions } from './queueWorker';
 import { catalogueWriter, connectRedis, coordinatorCatalogue, openQueueClient, type QueueClient } from './services';
 import { queueSettingsOf } from './settings';
@@ -67,7 +68,8 @@ export async function startWorker(
       decodeConcurrency: threads * DECODE_REQUESTS_PER_THREAD,
       pathMap: settings.pathMap,
     }, readImageMetadata);
-    const worker = new QueueWorker({ ...options, connection: redis, runs: new QueueRuns(redis), batches, writer });
+    const metadata = new MetadataBatchReader(readImageMetadata, writer, settings.pathMap);
+    const worker = new QueueWorker({ ...options, connection: redis, runs: new QueueRuns(redis), batches, metadata, writer });
     return {
       worker,
       embedder,

@@ -2,14 +2,17 @@ import os from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BatchEmbedder, BatchWriter } from './batchEmbedder';
-import { EMBED_QUEUE_NAME, QUEUE_KEY_PREFIX, type EmbedBatchJob } from './jobs';
-import type { QueueRuns, WorkerInfo } from './runs';
+import { EMBED_QUEUE_NAME, QUEUE_KEY_PREFIX, type QueueJob } from './jobs';
+import type { MetadataBatchReader } from './metadataBatch';
+import type { BatchOutcome, QueueRuns, WorkerInfo } from './runs';
 
 export interface QueueWorkerOptions {
   /** A connection for BullMQ (maxRetriesPerRequest: null); the worker duplicates it for its blocking reads. */
   connection: Redis;
   runs: QueueRuns;
   batches: BatchEmbedder;
+  /** Metadata batches: headers read and recorded for rows embedded before metadata was, without the model. */
+  metadata: MetadataBatchReader;
   writer: BatchWriter;
   /**
    * How long a batch stays locked without a renewal (BullMQ's lockDuration; renewed every half of it while the
@@ -20,7 +23,7 @@ export interface QueueWorkerOptions {
   heartbeatMs?: number;
   /** A name for `sis status`; default host:pid. */
   id?: string;
-  onBatch?: (event: { jobId: string; embedded: number; skipped: number; ms: number }) => void;
+  onBatch?: (event: { jobId: string; embedded: number; skipped: number; metadataRead: number; ms: number }) => void;
   onError?: (error: Error) => void;
 }
 
@@ -29,13 +32,14 @@ export const MAX_STALLED_COUNT = 5;
 
 /**
  * A `sis worker` process's queue side: takes batches from BullMQ one at a time, runs each through the
- * BatchEmbedder (the model loaded once, by the caller), counts it once in Redis, heartbeats. A batch whose
+ * BatchEmbedder (the model loaded once, by the caller) or, for a metadata batch, the MetadataBatchReader (no
+ * model), counts it once in Redis, heartbeats. A batch whose
  * run was cancelled is acknowledged without work. A batch that BullMQ fails for good (BATCH_ATTEMPTS errors, or
  * stalled past MAX_STALLED_COUNT) is counted as failed (BullMQ keeps it in its failed list, with the reason, for
  * `sis status`).
  */
 export class QueueWorker {
-  private readonly worker: Worker<EmbedBatchJob>;
+  private readonly worker: Worker<QueueJob>;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly info: WorkerInfo;
   private readonly recent: { at: number; embedded: number }[] = [];
@@ -54,7 +58,7 @@ export class QueueWorker {
       recentImagesPerSecond: 0,
       current: '',
     };
-    this.worker = new Worker<EmbedBatchJob>(EMBED_QUEUE_NAME, (job) => this.process(job), {
+    this.worker = new Worker<QueueJob>(EMBED_QUEUE_NAME, (job) => this.process(job), {
       connection: options.connection,
       prefix: QUEUE_KEY_PREFIX,
       concurrency: 1,
@@ -74,7 +78,7 @@ export class QueueWorker {
     return this.info.id;
   }
 
-  private async process(job: Job<EmbedBatchJob>): Promise<{ embedded: number; skipped: number } | { cancelled: true }> {
+  private async process(job: Job<QueueJob>): Promise<{ embedded: number; skipped: number; metadataRead: number } | { cancelled: true }> {
     const data = job.data;
     const state = await this.options.runs.state(data.runId);
     if (state === undefined || state === 'cancelled') return { cancelled: true };
@@ -82,14 +86,20 @@ export class QueueWorker {
     this.info.current = job.id ?? '';
     void this.beat(); // `sis status` shows what each worker holds now, not two seconds ago.
     try {
-      const result = await this.options.batches.process(data);
-      const { finishedRun } = await this.options.runs.recordBatch(data, job.id!, { done: true, embedded: result.embedded, skipped: result.skipped });
+      const outcome: BatchOutcome =
+        data.kind === 'metadata'
+          ? { kind: 'metadata', ...(await this.options.metadata.process(data)) }
+          : { kind: 'embedded', ...(await this.options.batches.process(data)) };
+      const { finishedRun } = await this.options.runs.recordBatch(data, job.id!, outcome);
       if (finishedRun) await this.options.writer.recordReindex();
-      this.info.embedded += result.embedded;
+      const done = outcome.kind === 'metadata'
+        ? { embedded: 0, skipped: 0, metadataRead: outcome.read }
+        : { embedded: outcome.embedded, skipped: outcome.skipped.length, metadataRead: 0 };
+      this.info.embedded += done.embedded;
       this.info.batches++;
       this.recent.push({ at: Date.now(), embedded: this.info.embedded });
-      this.options.onBatch?.({ jobId: job.id!, embedded: result.embedded, skipped: result.skipped.length, ms: performance.now() - start });
-      return { embedded: result.embedded, skipped: result.skipped.length };
+      this.options.onBatch?.({ jobId: job.id!, ...done, ms: performance.now() - start });
+      return done;
     } finally {
       this.info.current = '';
       void this.beat();
@@ -103,12 +113,13 @@ export class QueueWorker {
    * failure is decided by the job's state: in BullMQ's failed set. The run counts a batch once (runs.ts), so a
    * second 'failed' for it changes nothing.
    */
-  private async onFailed(job: Job<EmbedBatchJob> | undefined, error: Error): Promise<void> {
+  private async onFailed(job: Job<QueueJob> | undefined, error: Error): Promise<void> {
     this.options.onError?.(error);
     if (!job?.id) return;
     try {
       if (!(await isFinalFailure(job))) return;
-      const { finishedRun } = await this.options.runs.recordBatch(job.data, job.id, { done: false, files: job.data.files.length });
+      const kind = job.data.kind === 'metadata' ? 'metadata' : 'embed';
+      const { finishedRun } = await this.options.runs.recordBatch(job.data, job.id, { kind: 'failed', job: kind, files: job.data.files.length });
       if (finishedRun) await this.options.writer.recordReindex();
     } catch (recordError) {
       this.options.onError?.(recordError as Error);
@@ -138,6 +149,6 @@ export class QueueWorker {
 }
 
 /** True when BullMQ moved the job to its failed set (no retry left, or failed as stalled too often), not when it retries it. */
-async function isFinalFailure(job: Job<EmbedBatchJob>): Promise<boolean> {
+async function isFinalFailure(job: Job<QueueJob>): Promise<boolean> {
   return (await job.getState()) === 'failed';
 }

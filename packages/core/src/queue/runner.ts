@@ -65,7 +65,7 @@ export function queueReindexRunner(
       report(final);
     }
     const { run } = final;
-    if (run.batchesFailed > 0) throw new QueueBatchesFailedError(runId, await coordinator.failedBatches(runId), run.failedFiles);
+    if (run.batchesFailed > 0) throw new QueueBatchesFailedError(runId, await coordinator.failedBatches(runId), run.failedFiles + run.metadataFailed);
     return summaryOf(final, await runs.skippedFiles(runId));
   };
 }

@@ -31,6 +31,13 @@ export interface QueueRun {
   skipped: number;
   /** Files in batches that ended in the failed list. */
   failedFiles: number;
+  /** Unchanged indexed files queued for their metadata only (embedded before it was recorded): no model runs for them. */
+  metadataQueued: number;
+  metadataRead: number;
+  /** Files whose header could not be read (they stay without metadata; a later reindex tries again). */
+  metadataUnreadable: number;
+  /** Files in metadata batches that ended in the failed list. */
+  metadataFailed: number;
   createdAt: number;
   startedAt: number;
   finishedAt: number | undefined;
@@ -73,21 +80,35 @@ if finished >= batches and redis.call('HGET', KEYS[1], 'state') == 'running' the
 end
 return 0`;
 
-// KEYS: run, batches, active, skipped. ARGV: root, runId, now, batchId, outcome ('done' | 'failed'), embedded or files,
-// skipped count, then path and JSON { reason, message } of each skipped file.
+// KEYS: run, batches, active, skipped. ARGV: root, runId, now, batchId, outcome ('done' | 'failed'), the number n of
+// counters, n pairs of counter field and increment, then path and JSON { reason, message } of each skipped file.
 const RECORD_BATCH = `
 if redis.call('HSETNX', KEYS[2], ARGV[4], ARGV[5]) == 0 then return {0, 0} end
-if ARGV[5] == 'done' then
-  redis.call('HINCRBY', KEYS[1], 'batchesDone', 1)
-  redis.call('HINCRBY', KEYS[1], 'embedded', ARGV[6])
-  redis.call('HINCRBY', KEYS[1], 'skipped', ARGV[7])
-  for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
-else
-  redis.call('HINCRBY', KEYS[1], 'batchesFailed', 1)
-  redis.call('HINCRBY', KEYS[1], 'failedFiles', ARGV[6])
-end
+redis.call('HINCRBY', KEYS[1], ARGV[5] == 'done' and 'batchesDone' or 'batchesFailed', 1)
+local counters = tonumber(ARGV[6])
+for i = 7, 6 + 2 * counters, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 7 + 2 * counters, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
 local finished = (function() ${FINISH_IF_COMPLETE} end)()
 return {1, finished}`;
+
+/** What one batch came to: embedded, its metadata read, or failed for good (of either kind). */
+export type BatchOutcome =
+  | { kind: 'embedded'; embedded: number; skipped: readonly SkippedFile[] }
+  | { kind: 'metadata'; read: number; unreadable: number }
+  | { kind: 'failed'; job: 'embed' | 'metadata'; files: number };
+
+type Counter = 'embedded' | 'skipped' | 'failedFiles' | 'metadataRead' | 'metadataUnreadable' | 'metadataFailed';
+
+function countersOf(outcome: BatchOutcome): [Counter, number][] {
+  switch (outcome.kind) {
+    case 'embedded':
+      return [['embedded', outcome.embedded], ['skipped', outcome.skipped.length]];
+    case 'metadata':
+      return [['metadataRead', outcome.read], ['metadataUnreadable', outcome.unreadable]];
+    case 'failed':
+      return [[outcome.job === 'embed' ? 'failedFiles' : 'metadataFailed', outcome.files]];
+  }
+}
 
 // KEYS: run, batches, active. ARGV: root, runId, now.
 const MARK_RUNNING = `
@@ -118,7 +139,7 @@ export class QueueRuns {
 
   /** `createdAt`: when the coordinator started scanning; the rate counts from now, when the batches are queued. */
   async create(
-    run: Pick<QueueRun, 'runId' | 'root' | 'seen' | 'toEmbed' | 'unchanged' | 'unchangedSkipped' | 'removed' | 'scanSkipped' | 'batches' | 'createdAt'>,
+    run: Pick<QueueRun, 'runId' | 'root' | 'seen' | 'toEmbed' | 'unchanged' | 'unchangedSkipped' | 'removed' | 'scanSkipped' | 'metadataQueued' | 'batches' | 'createdAt'>,
     now = Date.now(),
   ): Promise<void> {
     await this.redis
@@ -131,6 +152,9 @@ export class QueueRuns {
         embedded: 0,
         skipped: 0,
         failedFiles: 0,
+        metadataRead: 0,
+        metadataUnreadable: 0,
+        metadataFailed: 0,
         startedAt: now,
       })
       .zadd(RUNS_KEY, now, run.runId)
@@ -146,17 +170,12 @@ export class QueueRuns {
    * Counts one batch once, however often it is retried. Returns whether it was counted now and whether that
    * finished the run (exactly one caller learns that).
    */
-  async recordBatch(
-    run: Pick<QueueRun, 'runId' | 'root'>,
-    batchId: string,
-    outcome: { done: true; embedded: number; skipped: readonly SkippedFile[] } | { done: false; files: number },
-    now = Date.now(),
-  ): Promise<{ counted: boolean; finishedRun: boolean }> {
-    const counts = outcome.done
-      ? ['done', outcome.embedded, outcome.skipped.length, ...outcome.skipped.flatMap((file) => [file.path, JSON.stringify({ reason: file.reason, message: file.message })])]
-      : ['failed', outcome.files, 0];
+  async recordBatch(run: Pick<QueueRun, 'runId' | 'root'>, batchId: string, outcome: BatchOutcome, now = Date.now()): Promise<{ counted: boolean; finishedRun: boolean }> {
+    const counters = countersOf(outcome);
+    const skipped = outcome.kind === 'embedded' ? outcome.skipped.flatMap((file) => [file.path, JSON.stringify({ reason: file.reason, message: file.message })]) : [];
+    const args = [outcome.kind === 'failed' ? 'failed' : 'done', counters.length, ...counters.flat(), ...skipped];
     const keys = [runKey(run.runId), batchesKey(run.runId), ACTIVE_KEY, skippedKey(run.runId)];
-    const [counted, finished] = (await this.redis.eval(RECORD_BATCH, keys.length, ...keys, run.root, run.runId, now, batchId, ...counts)) as [number, number];
+    const [counted, finished] = (await this.redis.eval(RECORD_BATCH, keys.length, ...keys, run.root, run.runId, now, batchId, ...args)) as [number, number];
     return { counted: counted === 1, finishedRun: finished === 1 };
   }
 
@@ -180,6 +199,10 @@ export class QueueRuns {
       embedded: n('embedded'),
       skipped: n('skipped'),
       failedFiles: n('failedFiles'),
+      metadataQueued: n('metadataQueued'),
+      metadataRead: n('metadataRead'),
+      metadataUnreadable: n('metadataUnreadable'),
+      metadataFailed: n('metadataFailed'),
       createdAt: n('createdAt'),
       startedAt: n('startedAt'),
       finishedAt: hash.finishedAt !== undefined ? Number(hash.finishedAt) : undefined,

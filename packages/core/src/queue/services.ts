@@ -6,7 +6,7 @@ import { checkModel } from '../store/library';
 import { validateChanges } from '../store/validation';
 import type { BatchWriter } from './batchEmbedder';
 import type { CoordinatorCatalogue } from './coordinator';
-import { EMBED_QUEUE_NAME, QUEUE_KEY_PREFIX, type EmbedBatchJob } from './jobs';
+import { EMBED_QUEUE_NAME, QUEUE_KEY_PREFIX, type QueueJob } from './jobs';
 import { QueueRuns } from './runs';
 
 /**
@@ -25,7 +25,7 @@ export function connectRedis(url: string, name: string): Redis {
 export interface QueueClient {
   readonly location: string;
   readonly redis: Redis;
-  readonly queue: Queue<EmbedBatchJob>;
+  readonly queue: Queue<QueueJob>;
   readonly runs: QueueRuns;
   close(): Promise<void>;
 }
@@ -33,7 +33,7 @@ export interface QueueClient {
 /** `onError` hears connection errors (ioredis reconnects by itself meanwhile); default: ignored. */
 export function openQueueClient(url: string, options: { name?: string; onError?: (error: Error) => void } = {}): QueueClient {
   const redis = connectRedis(url, options.name ?? 'sis-coordinator');
-  const queue = new Queue<EmbedBatchJob>(EMBED_QUEUE_NAME, { connection: redis, prefix: QUEUE_KEY_PREFIX });
+  const queue = new Queue<QueueJob>(EMBED_QUEUE_NAME, { connection: redis, prefix: QUEUE_KEY_PREFIX });
   const onError = options.onError ?? (() => undefined);
   queue.on('error', onError);
   redis.on('error', onError);
@@ -61,6 +61,7 @@ export function coordinatorCatalogue(catalogue: PostgresCatalogue): CoordinatorC
     recordFileIdentities(files) {
       if (catalogue.readMeta()) catalogue.recordFileIdentities(files);
     },
+    pathsWithoutMetadata: () => (catalogue.readMeta() ? catalogue.pathsWithoutMetadata() : []),
     claimReindex: (root) => catalogue.claimReindex(root),
   };
 }
@@ -75,6 +76,9 @@ export function catalogueWriter(catalogue: PostgresCatalogue, model: Pick<Embedd
   return {
     commit(changes) {
       catalogue.apply(validateChanges({ ...changes, removePaths: [] }, model.dimension), Date.now());
+    },
+    recordMetadata(entries) {
+      catalogue.recordMetadata(entries, Date.now());
     },
     recordReindex() {
       catalogue.recordReindex(Date.now());

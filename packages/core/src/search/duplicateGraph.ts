@@ -38,13 +38,24 @@ export function duplicateCells(n: number): number {
   return cells;
 }
 
+/**
+ * The stages of a pass, in order; the first two only above exactMaxVectors. 'clustering': the k-means on the
+ * sample, in steps (its iterations, then splitting the crowded cells: CLUSTERING_STEPS); 'assigning': vectors given
+ * their nearest cells; 'comparing': vectors whose pairs are scored (the bulk of the work).
+ */
+export type DuplicatePhase = 'clustering' | 'assigning' | 'comparing';
+export const CLUSTERING_STEPS = KMEANS_ITERATIONS + 1;
+
 export interface ThresholdGraphInput {
   dimension: number;
   /** n * dimension floats, L2-normalised rows. */
   vectors: Float32Array;
   threshold: number;
-  /** Called between blocks with the share of the work done, in vectors (the caller may await there, e.g. to yield). */
-  onProgress?: (searched: number, total: number) => void | Promise<void>;
+  /**
+   * Called as each phase starts and between its steps with what is done of it (clustering in steps, else in vectors;
+   * the caller may await there, e.g. to yield).
+   */
+  onProgress?: (done: number, total: number, phase: DuplicatePhase) => void | Promise<void>;
   signal?: AbortSignal;
   /** Largest n scored exactly (default EXACT_MAX_VECTORS). */
   exactMaxVectors?: number;
@@ -83,6 +94,7 @@ export async function thresholdGraph(input: ThresholdGraphInput): Promise<Thresh
   const { blocks } = plan;
   const total = blocks.reduce((sum, block) => sum + block[1] * block[3], 0);
   let done = 0;
+  await input.onProgress?.(0, n, 'comparing');
   for (let start = 0; start < blocks.length; ) {
     input.signal?.throwIfAborted();
     const call: number[] = [];
@@ -101,7 +113,7 @@ export async function thresholdGraph(input: ThresholdGraphInput): Promise<Thresh
       edges.push({ a, b, score: found.score[e]! });
     }
     done += products;
-    await input.onProgress?.(Math.round((n * done) / Math.max(1, total)), n);
+    await input.onProgress?.(Math.round((n * done) / Math.max(1, total)), n, 'comparing');
   }
   const byRoot = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
@@ -141,25 +153,30 @@ async function probedCells(input: ThresholdGraphInput, kernel: SimilarityKernel,
   const sampleRows = Math.min(n, initial * SAMPLE_PER_CELL);
   // Evenly spaced: catalogue order carries no meaning the clustering could be biased by.
   const sample = gather(vectors, dimension, Array.from({ length: sampleRows }, (_, i) => Math.floor((i * n) / sampleRows)));
-  const first = await sphericalKMeans(input, kernel, sample, initial, random);
+  const clustering = (step: number) => input.onProgress?.(step, CLUSTERING_STEPS, 'clustering');
+  await clustering(0);
+  const first = await sphericalKMeans(input, kernel, sample, initial, random, clustering);
   const sampleCells = rowsByCell(kernel.topInner(sample, dimension, first, 1), 1, initial);
   const centroidParts = [first];
   for (let cell = 0; cell < initial; cell++) {
     const rows = sampleCells[cell]!;
     if (rows.length <= SPLIT_FACTOR * SAMPLE_PER_CELL) continue;
-    const sub = await sphericalKMeans(input, kernel, gather(sample, dimension, rows), Math.ceil(rows.length / SAMPLE_PER_CELL), random);
+    // The splits together are the last step (small k-means each; reported to yield between their iterations).
+    const sub = await sphericalKMeans(input, kernel, gather(sample, dimension, rows), Math.ceil(rows.length / SAMPLE_PER_CELL), random, () => clustering(KMEANS_ITERATIONS));
     first.set(sub.subarray(0, dimension), cell * dimension);
     centroidParts.push(sub.subarray(dimension));
   }
+  await clustering(CLUSTERING_STEPS);
   const centroids = concat(centroidParts);
   const cells = centroids.length / dimension;
   const probed = Math.min(cells, input.probedCells ?? PROBED_CELLS);
   const probes = new Int32Array(n * probed);
+  await input.onProgress?.(0, n, 'assigning');
   for (let start = 0; start < n; start += ASSIGN_ROWS) {
     input.signal?.throwIfAborted();
     const end = Math.min(n, start + ASSIGN_ROWS);
     probes.set(kernel.topInner(vectors.subarray(start * dimension, end * dimension), dimension, centroids, probed), start * probed);
-    await input.onProgress?.(0, n);
+    await input.onProgress?.(end, n, 'assigning');
   }
   // Members: each row in its nearest cell (its first probe). Probers: each row in each cell it probes.
   const members = countingSort(n, cells, (row) => probes[row * probed]!, 1);
@@ -187,8 +204,18 @@ function countingSort(entries: number, keys: number, keyOf: (entry: number) => n
   return { order, offsets };
 }
 
-/** count unit centroids of the sample's rows (Lloyd's iterations from distinct sample rows; an empty cell restarts from a random row). */
-async function sphericalKMeans(input: ThresholdGraphInput, kernel: SimilarityKernel, sample: Float32Array, count: number, random: () => number): Promise<Float32Array> {
+/**
+ * count unit centroids of the sample's rows (Lloyd's iterations from distinct sample rows; an empty cell restarts
+ * from a random row). `onIteration` hears the number of iterations done after each.
+ */
+async function sphericalKMeans(
+  input: ThresholdGraphInput,
+  kernel: SimilarityKernel,
+  sample: Float32Array,
+  count: number,
+  random: () => number,
+  onIteration: (done: number) => void | Promise<void>,
+): Promise<Float32Array> {
   const { dimension } = input;
   const sampleRows = sample.length / dimension;
   const centroids = new Float32Array(count * dimension);
@@ -215,7 +242,7 @@ async function sphericalKMeans(input: ThresholdGraphInput, kernel: SimilarityKer
       norm = Math.sqrt(norm) || 1;
       for (let d = 0; d < dimension; d++) centroids[cell * dimension + d] = sums[cell * dimension + d]! / norm;
     }
-    await input.onProgress?.(0, input.vectors.length / dimension);
+    await onIteration(iteration + 1);
   }
   return centroids;
 }

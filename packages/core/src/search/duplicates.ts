@@ -1,5 +1,5 @@
 import type { CatalogueImage } from '../store/types';
-import { thresholdGraph } from './duplicateGraph';
+import { thresholdGraph, type DuplicatePhase } from './duplicateGraph';
 
 /**
  * Near-duplicate groups of the whole library: connected components of the graph "cosine >= threshold"
@@ -63,7 +63,8 @@ export interface DuplicateReport {
 
 export interface DuplicateOptions {
   threshold: number;
-  onProgress?: (searched: number, total: number) => void;
+  /** Each phase of the pass as it goes (thresholdGraph's onProgress): clustering in steps, assigning and comparing in images. */
+  onProgress?: (done: number, total: number, phase: DuplicatePhase) => void;
   signal?: AbortSignal;
 }
 
@@ -108,8 +109,8 @@ export class DuplicateFinder {
       vectors,
       threshold: options.threshold,
       signal: options.signal,
-      onProgress: async (searched, total) => {
-        options.onProgress?.(searched, total);
+      onProgress: async (done, total, phase) => {
+        options.onProgress?.(done, total, phase);
         // Let a server answer other requests between batches.
         await new Promise((resolve) => setImmediate(resolve));
       },

@@ -15,7 +15,7 @@ export {
   type ExifCounter,
 } from './duplicates';
 export { duplicatesToCsv, duplicatesToJson, csvField, CSV_HEADER, type DuplicateExport } from './duplicateExport';
-export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, PROBED_CELLS, duplicateCells, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';
+export { thresholdGraph, UnionFind, EXACT_MAX_VECTORS, PROBED_CELLS, CLUSTERING_STEPS, duplicateCells, type DuplicatePhase, type ThresholdGraph, type ThresholdGraphInput } from './duplicateGraph';
 export { similarityKernel, blasKernel, faissKernel, type SimilarityKernel, type PairList } from './similarityKernel';
 export { parseFilterDate, normaliseFilter, matcherOf, dateOf, distanceKm, InvalidFilterError, type SearchFilter } from './filter';
 export { TUNING_PHRASES, phraseTuningQueries } from './tuningPhrases';

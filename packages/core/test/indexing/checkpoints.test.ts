@@ -29,6 +29,7 @@ function slowModel(msPerBatch: number): Embedder {
   return {
     modelName: 'fake',
     dimension: 2,
+    precision: 'fp32',
     preprocess: spec,
     embedTexts: () => Promise.reject(new Error('not used')),
     embedPixels: (pixels) => {

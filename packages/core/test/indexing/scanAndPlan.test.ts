@@ -104,12 +104,12 @@ describe('planReindex', () => {
     ['/other/kept.jpg', { size: 10, mtimeMs: 100, status: 'indexed' }],
   ]);
   const scanned = [
-    { path: '/photos/same.jpg', size: 10, mtimeMs: 100 },
-    { path: '/photos/changed.jpg', size: 11, mtimeMs: 100 },
-    { path: '/photos/touched.jpg', size: 10, mtimeMs: 200 },
-    { path: '/photos/bad.jpg', size: 3, mtimeMs: 100 },
-    { path: '/photos/bad-fixed.jpg', size: 30, mtimeMs: 300 },
-    { path: '/photos/new.jpg', size: 10, mtimeMs: 100 },
+    { path: '/photos/same.jpg', size: 10, mtimeMs: 100, device: '1', inode: '1' },
+    { path: '/photos/changed.jpg', size: 11, mtimeMs: 100, device: '1', inode: '2' },
+    { path: '/photos/touched.jpg', size: 10, mtimeMs: 200, device: '1', inode: '3' },
+    { path: '/photos/bad.jpg', size: 3, mtimeMs: 100, device: '1', inode: '4' },
+    { path: '/photos/bad-fixed.jpg', size: 30, mtimeMs: 300, device: '1', inode: '5' },
+    { path: '/photos/new.jpg', size: 10, mtimeMs: 100, device: '1', inode: '6' },
   ];
 
   it('embeds new and changed files, keeps unchanged ones, does not retry unchanged bad files', () => {
@@ -129,7 +129,7 @@ describe('planReindex', () => {
   });
 
   it('plans nothing for an unchanged folder', () => {
-    const unchanged = planReindex(root, [{ path: '/photos/same.jpg', size: 10, mtimeMs: 100 }], new Map([['/photos/same.jpg', known.get('/photos/same.jpg')!]]));
+    const unchanged = planReindex(root, [{ path: '/photos/same.jpg', size: 10, mtimeMs: 100, device: '1', inode: '1' }], new Map([['/photos/same.jpg', known.get('/photos/same.jpg')!]]));
     expect(unchanged).toMatchObject({ toEmbed: [], unchangedIndexed: 1, unchangedSkipped: 0, removed: [] });
   });
 });

@@ -207,6 +207,7 @@ describe('scheduledEmbedder', () => {
     const model: Embedder = {
       modelName: 'fake',
       dimension: 2,
+      precision: 'fp32',
       preprocess: { cropHeight: 1, cropWidth: 1 } as Embedder['preprocess'],
       embedTexts: async (texts) => {
         calls.push(`text ${texts.join(',')}`);
@@ -244,6 +245,7 @@ describe('scheduledEmbedder slicing a batch while searches wait', () => {
     return {
       modelName: 'fake',
       dimension: 1,
+      precision: 'fp32',
       preprocess: { cropHeight: 1, cropWidth: 1 } as Embedder['preprocess'],
       embedTexts: async (texts) => {
         calls.push('query');

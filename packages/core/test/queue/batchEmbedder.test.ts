@@ -1,4 +1,6 @@
-import { BatchEmbedder, ConfigError, ImageSkipError, mapPath, queueSettingsOf, type BatchWriter, type Embedder, type EmbedBatchJob } from '../../src';
+import {
+  BatchEmbedder, ConfigError, ImageSkipError, mapPath, MetadataBatchReader, queueSettingsOf, type BatchWriter, type Embedder, type EmbedBatchJob, type ImageMetadata,
+} from '../../src';
 import os from 'node:os';
 import { defaultConfig, loadConfig } from '../../src/config';
 
@@ -21,7 +23,7 @@ function fakeEmbedder(calls: number[]): Embedder {
 
 function recordingWriter(): BatchWriter & { commits: Parameters<BatchWriter['commit']>[0][] } {
   const commits: Parameters<BatchWriter['commit']>[0][] = [];
-  return { commits, commit: (changes) => void commits.push(changes), recordReindex: () => undefined };
+  return { commits, commit: (changes) => void commits.push(changes), recordMetadata: () => undefined, recordReindex: () => undefined };
 }
 
 const file = (name: string) => ({ path: `/srv/photos/${name}`, size: 10, mtimeMs: 1, device: '1', inode: name });
@@ -146,5 +148,23 @@ describe('queue settings', () => {
     expect(mapPath('/srv/other.jpg', map)).toBe('/a/other.jpg');
     expect(mapPath('/srvx/other.jpg', map)).toBe('/srvx/other.jpg');
     expect(mapPath('/elsewhere/z.jpg', map)).toBe('/elsewhere/z.jpg');
+  });
+
+  test('a metadata batch: headers read through the path mapping, recorded under the catalogue paths; unreadable ones counted, not recorded', async () => {
+    const recorded: { path: string; metadata: ImageMetadata }[][] = [];
+    const seen: [string, string][] = [];
+    const reader = new MetadataBatchReader(
+      (filePath, root) => {
+        seen.push([filePath, root]);
+        if (filePath.endsWith('broken.jpg')) return Promise.resolve(undefined);
+        return Promise.resolve({ folder: 'x', fileType: 'jpeg', orientation: 'square', takenAt: null, cameraMake: null, cameraModel: null, latitude: null, longitude: null });
+      },
+      { recordMetadata: (entries) => void recorded.push([...entries]) },
+      [{ from: '/srv/photos', to: '/mnt/nas/photos' }],
+    );
+    const result = await reader.process({ kind: 'metadata', runId: 'r', root: '/srv/photos', batch: 3, files: ['/srv/photos/x/a.jpg', '/srv/photos/broken.jpg'] });
+    expect(result).toEqual({ read: 1, unreadable: 1 });
+    expect(seen).toEqual([['/mnt/nas/photos/x/a.jpg', '/mnt/nas/photos'], ['/mnt/nas/photos/broken.jpg', '/mnt/nas/photos']]);
+    expect(recorded).toEqual([[{ path: '/srv/photos/x/a.jpg', metadata: expect.objectContaining({ folder: 'x' }) }]]);
   });
 });

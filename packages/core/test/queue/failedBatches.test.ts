@@ -57,7 +57,7 @@ describe('a batch that keeps failing (real Redis + PostgreSQL)', () => {
     const { coordinator, client, close } = openCoordinator(config);
     try {
       const runner = queueReindexRunner(coordinator, client.runs, { pollMs: 100 });
-      const error = await runner(folder, {}).then(() => undefined, (e: unknown) => e);
+      const error = await runner(folder, {}, {}).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(QueueBatchesFailedError);
       expect((error as Error).message).toMatch(/1 batch\(es\) of reindex .* \(5 files\) failed after every retry: the model crashed on this batch/);
       const { runId } = error as QueueBatchesFailedError;
@@ -72,9 +72,10 @@ describe('a batch that keeps failing (real Redis + PostgreSQL)', () => {
       } finally {
         catalogue.close();
       }
-      // The failed files are not in the catalogue: the next reindex queues exactly them again.
+      // The failed files are not in the catalogue: the next reindex queues exactly them again. (The 15 indexed ones
+      // hold no image header, so they have no metadata and are queued for a header read again: one metadata batch.)
       const again = await coordinator.enqueue(folder);
-      expect((await client.runs.get(again.runId))!).toMatchObject({ toEmbed: 5, unchanged: 15, batches: 1 });
+      expect((await client.runs.get(again.runId))!).toMatchObject({ toEmbed: 5, unchanged: 15, metadataQueued: 15, batches: 2 });
       // A job holds file references and the run id only: no credentials anywhere in Redis.
       const queued = await client.queue.getJob(batchJobId(again.runId, 0));
       expect(Object.keys(queued!.data).sort()).toEqual(['batch', 'files', 'root', 'runId']);

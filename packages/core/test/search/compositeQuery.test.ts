@@ -62,8 +62,12 @@ describe('Searcher.searchTerms against the Python reference embeddings', () => {
         .sort((a, b) => b.score - a.score)
         .slice(0, k);
     },
+    searchAmong(query, k, ids) {
+      return this.search(query, photos.length).filter((hit) => ids.includes(hit.image.id)).slice(0, k);
+    },
     getByPath: () => undefined,
     getById: (id) => (Number.isInteger(id) && id >= 1 && id <= photos.length ? { id, embedding: stored(id) } : undefined),
+    filterableImages: () => [],
     filterableImagesByIds: () => new Map(),
   };
   let searcher: Searcher;

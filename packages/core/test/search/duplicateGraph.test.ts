@@ -1,4 +1,4 @@
-import { EXACT_MAX_VECTORS, UnionFind, blasKernel, faissKernel, seededRandom, similarityKernel, thresholdGraph, type SimilarityKernel } from '../../src';
+import { CLUSTERING_STEPS, EXACT_MAX_VECTORS, UnionFind, blasKernel, faissKernel, seededRandom, similarityKernel, thresholdGraph, type DuplicatePhase, type SimilarityKernel } from '../../src';
 
 /**
  * The blocked near-duplicate pass (cells probed through BLAS matrix products) against a brute-force scan of every
@@ -68,6 +68,19 @@ function bruteForce(vectors: Float32Array, dimension: number, threshold: number)
   return result;
 }
 
+/** The phases came in this order, each from 0 to its total without going back; the vector phases count n vectors. */
+function expectPhases(progress: [DuplicatePhase, number, number][], phases: DuplicatePhase[], n: number): void {
+  expect(progress.map(([phase]) => phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(phases);
+  for (const phase of phases) {
+    const events = progress.filter(([p]) => p === phase);
+    const total = phase === 'clustering' ? CLUSTERING_STEPS : n;
+    expect(events.every(([, , t]) => t === total)).toBe(true);
+    expect(events[0]![1]).toBe(0);
+    expect(events.at(-1)![1]).toBe(total);
+    expect(events.every(([, done], i) => i === 0 || done >= events[i - 1]![1])).toBe(true);
+  }
+}
+
 const celledLibrary = library(EXACT_MAX_VECTORS + 2000, 32, 14);
 const smallLibrary = library(1500, 24, 3);
 
@@ -88,20 +101,26 @@ describe('near-duplicate graph', () => {
       const [dimension, vectors] = [32, celledLibrary];
       const expected = bruteForce(vectors, dimension, THRESHOLD);
       expect(expected.groups.length).toBeGreaterThan(500);
-      const progress: number[] = [];
-      const graph = await thresholdGraph({ dimension, vectors, threshold: THRESHOLD, kernel, onProgress: (done) => void progress.push(done) });
+      const progress: [DuplicatePhase, number, number][] = [];
+      const graph = await thresholdGraph({ dimension, vectors, threshold: THRESHOLD, kernel, onProgress: (done, total, phase) => void progress.push([phase, done, total]) });
       expect(graph.index).toMatch(/^cells \d+, 8 probed$/);
       expect(graph.components.map((rows) => rows.join(',')).sort()).toEqual(expected.groups);
       expect(graph.edges).toHaveLength(expected.edges);
       expect(graph.edges.every((edge) => edge.a < edge.b && edge.score >= THRESHOLD)).toBe(true);
-      expect(progress.at(-1)).toBe(EXACT_MAX_VECTORS + 2000);
+      expectPhases(progress, ['clustering', 'assigning', 'comparing'], EXACT_MAX_VECTORS + 2000);
+      // Every k-means iteration is reported, then the splitting of crowded cells.
+      const steps = progress.filter(([phase]) => phase === 'clustering').map(([, done]) => done);
+      expect([...new Set(steps)]).toEqual(Array.from({ length: CLUSTERING_STEPS + 1 }, (_, i) => i));
+      expect(progress.filter(([phase]) => phase === 'assigning').length).toBeGreaterThan(1);
     }, 120_000);
 
     run('scores every pair exactly below the cell size, and with cells forced on a small library', async () => {
       const [dimension, vectors] = [24, smallLibrary];
       const expected = bruteForce(vectors, dimension, 0.96);
-      const flat = await thresholdGraph({ dimension, vectors, threshold: 0.96, kernel });
+      const progress: [DuplicatePhase, number, number][] = [];
+      const flat = await thresholdGraph({ dimension, vectors, threshold: 0.96, kernel, onProgress: (done, total, phase) => void progress.push([phase, done, total]) });
       expect(flat.index).toBe('flat');
+      expectPhases(progress, ['comparing'], 1500);
       const celled = await thresholdGraph({ dimension, vectors, threshold: 0.96, kernel, exactMaxVectors: 0, probedCells: 4 });
       expect(celled.index).toMatch(/^cells \d+, 4 probed$/);
       for (const graph of [flat, celled]) {

@@ -38,6 +38,12 @@ const library: LibraryReader = {
     const vector = vectors[id];
     return vector && { id, embedding: Float32Array.from(vector) };
   },
+  searchAmong(query, k, ids) {
+    return this.search(query, 4).filter((hit) => ids.includes(hit.image.id)).slice(0, k);
+  },
+  filterableImages() {
+    return [...this.filterableImagesByIds([1, 2, 3, 4]).values()];
+  },
   // Image 2 has its metadata read; the others not yet.
   filterableImagesByIds: (ids) => new Map(ids.map((id) => [id, { id, mtimeMs: 0, width: 10, height: 20, metadata: id === 2 ? PHOTO_2 : null }])),
 };
@@ -45,6 +51,7 @@ const library: LibraryReader = {
 const embedder: Embedder = {
   modelName: 'fake',
   dimension: 2,
+  precision: 'fp32',
   preprocess: { shortestEdge: 1, cropHeight: 1, cropWidth: 1, mean: [0, 0, 0], std: [1, 1, 1], rescaleFactor: 1 },
   embedTexts: async (texts) => texts.map(() => Float32Array.from([1, 0])),
   embedPixels: async (pixels) => pixels.map(() => Float32Array.from([1, 0])),
