@@ -1,5 +1,6 @@
 /** The storage layer: a catalogue (source of truth: SQLite, or PostgreSQL) + the FAISS index that follows it. */
-export { ImageLibrary, EXACT_SUBSET_MAX } from './library';
+export { ImageLibrary } from './library';
+export { EXACT_SUBSET_MAX } from './vectorSearch';
 export type { FilterableImage } from './metadataRows';
 export type { Catalogue, CatalogueMeta, CatalogueChanges, CommittedChanges, ChangesSince, EmbeddingRows } from './catalogue';
 export { SqliteCatalogue, CATALOGUE_FILE_NAME } from './sqliteCatalogue';

@@ -20,7 +20,8 @@ import { WriterLock } from './lock';
 import { ModelSwitchedError, type CompletedSwitch, type StagedModel, type StagedVector, type StagingTarget } from './modelStaging';
 import { filterableById, type FilterableImage } from './metadataRows';
 import type { VectorHit } from './vectorIndex';
-import { RERANK_FACTOR, type QueryKind, type TuningQueryProvider } from './tuning';
+import type { QueryKind, TuningQueryProvider } from './tuning';
+import { nearest, nearestAmong, type VectorSearchSource } from './vectorSearch';
 import type { ImageMetadata } from '../metadata';
 import { CATALOGUE_FILE_NAME, SqliteCatalogue } from './sqliteCatalogue';
 import type { CatalogueImage, ImageStore, KnownFileState, LibraryChanges, LibraryStats, OpenLibraryOptions, ScoredImage, CatalogueSkippedFile, StoredImage } from './types';
@@ -213,42 +214,32 @@ export class ImageLibrary implements ImageStore {
   /**
    * The k most similar indexed images, best first. k is clamped to count(); an empty library gives []. `kind`
    * ('text' for a text query) picks the search parameters tuned for that kind of query (tuning.ts). An
-   * approximate index's candidates (RERANK_FACTOR * k) are re-scored with the stored vectors, so that the
-   * order and the scores are exact among them: 8-bit codes cannot tell apart neighbours whose cosines differ
-   * in the third decimal, as photos of one kind often do.
+   * approximate index's candidates are re-scored with the stored vectors (vectorSearch.ts).
    */
   search(query: Float32Array, k: number, kind?: QueryKind): ScoredImage[] {
     this.assertOpen();
-    const unit = normalisedQuery(query, this.dimension);
-    if (this.index.exact) return this.withRows(this.index.search(unit, k, undefined, kind));
-    return this.withRows(this.reranked(unit, k, this.index.search(unit, k * RERANK_FACTOR, undefined, kind)));
+    return this.withRows(nearest(this.vectorSource, normalisedQuery(query, this.dimension), k, kind));
   }
 
   /**
    * The k most similar among the given ids (a filter's selection), best first: the true top-k of that subset
    * when the index is exact, or when the subset is small enough to scan its stored vectors exactly
-   * (EXACT_SUBSET_MAX); otherwise the approximate index searched with a FAISS ID selector.
+   * (EXACT_SUBSET_MAX); otherwise the approximate index searched with a FAISS ID selector (vectorSearch.ts).
    */
   searchAmong(query: Float32Array, k: number, ids: readonly number[], options: { exactSubsetMax?: number; kind?: QueryKind } = {}): ScoredImage[] {
     this.assertOpen();
     if (ids.length === 0 || k < 1) return [];
-    const unit = normalisedQuery(query, this.dimension);
-    if (this.index.exact) return this.withRows(this.index.search(unit, k, ids, options.kind));
-    const scan = ids.length <= (options.exactSubsetMax ?? EXACT_SUBSET_MAX);
-    const hits = scan ? this.scanExactly(unit, k, ids) : this.reranked(unit, k, this.index.search(unit, k * RERANK_FACTOR, ids, options.kind));
-    return this.withRows(hits);
+    return this.withRows(nearestAmong(this.vectorSource, normalisedQuery(query, this.dimension), k, ids, options));
   }
 
-  /** The k best of an approximate index's candidates, scored with their stored vectors. */
-  private reranked(unit: Float32Array, k: number, candidates: readonly VectorHit[]): VectorHit[] {
-    if (candidates.length === 0) return [];
-    try {
-      return this.scanExactly(unit, k, candidates.map((hit) => hit.id));
-    } catch (error) {
-      // A replica whose PostgreSQL is unreachable goes on answering from its index alone (approximate scores).
-      if (!this.rows) throw error;
-      return candidates.slice(0, k);
-    }
+  /** What vectorSearch.ts reads: the index, the stored vectors, and whether a replica may answer without them. */
+  private get vectorSource(): VectorSearchSource {
+    return {
+      dimension: this.dimension,
+      index: this.index,
+      embeddingsByIds: (ids) => this.catalogue.embeddingsByIds(ids, this.dimension),
+      answersWithoutCatalogue: this.rows !== undefined,
+    };
   }
 
   /**
@@ -291,17 +282,6 @@ export class ImageLibrary implements ImageStore {
     this.assertWritable('record metadata');
     this.catalogue.recordMetadata(entries, Date.now());
     this.metadataWrites++;
-  }
-
-  private scanExactly(unit: Float32Array, k: number, ids: readonly number[]): VectorHit[] {
-    const { ids: found, vectors } = this.catalogue.embeddingsByIds(ids, this.dimension);
-    const d = this.dimension;
-    const scored = found.map((id, row) => {
-      let score = 0;
-      for (let j = 0, offset = row * d; j < d; j++) score += unit[j]! * vectors[offset + j]!;
-      return { id, score };
-    });
-    return scored.sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
   }
 
   private withRows(hits: readonly VectorHit[]): ScoredImage[] {
@@ -537,8 +517,6 @@ export class ImageLibrary implements ImageStore {
 
 /** Rows read per query when loading the row cache. */
 const ROW_CHUNK = 100_000;
-/** A filter selecting at most this many images is searched by an exact scan of their stored vectors (approximate indexes). */
-export const EXACT_SUBSET_MAX = 4096;
 
 
 function modelOf(options: OpenLibraryOptions): ModelIdentity {

@@ -40,18 +40,31 @@ export interface VectorIndexInfo {
   efSearch?: number;
 }
 
-/** FAISS labels of a list of allowed ids, kept while the list lives: a memoised filter selection (selectIds) converts once. */
-const labelsOfAllowed = new WeakMap<readonly number[], BigInt64Array>();
+/**
+ * The allowed ids as the binding takes them: a bitmap over ids (bit id & 7 of byte id >> 3), so that a search pays
+ * one bit test per candidate and nothing per allowed id. Kept while the list lives: a filter's selection is
+ * remembered until the catalogue changes (searcher.ts, frozen), so its bitmap is built once. A bitmap over ids,
+ * not over the index's internal positions, stays right while the index changes: removed ids are no longer in
+ * the index, and added ids were not in the selection (the catalogue changed, so a new selection is computed).
+ */
+const bitmapsOfAllowed = new WeakMap<readonly number[], Uint8Array>();
 
-function allowedLabels(allowed: readonly number[]): BigInt64Array {
+export function allowedBitmap(allowed: readonly number[]): Uint8Array {
   const frozen = Object.isFrozen(allowed);
-  const known = frozen ? labelsOfAllowed.get(allowed) : undefined;
+  const known = frozen ? bitmapsOfAllowed.get(allowed) : undefined;
   if (known) return known;
-  const labels = BigInt64Array.from(allowed, (id) => BigInt(id));
-  // Only a frozen list cannot change under its cached labels.
-  if (frozen) labelsOfAllowed.set(allowed, labels);
-  return labels;
+  let max = -1;
+  for (const id of allowed) if (id > max && Number.isSafeInteger(id)) max = id;
+  if (max >= MAX_BITMAP_ID) throw new StoreError(`Cannot search among id ${max}: ids above ${MAX_BITMAP_ID - 1} are not supported.`);
+  const bits = new Uint8Array(Math.floor(max / 8) + 1);
+  for (const id of allowed) if (Number.isSafeInteger(id) && id >= 0) bits[id >>> 3]! |= 1 << (id & 7);
+  // Only a frozen list cannot change under its cached bitmap.
+  if (frozen) bitmapsOfAllowed.set(allowed, bits);
+  return bits;
 }
+
+/** Catalogue ids count up from 1; a bitmap up to here is 256 MiB. */
+const MAX_BITMAP_ID = 2 ** 31;
 
 export class VectorIndex {
   private constructor(
@@ -205,7 +218,7 @@ export class VectorIndex {
   private searchAllowed(query: Float32Array, k: number, allowed: readonly number[]): { ids: BigInt64Array; scores: Float32Array } {
     const limit = Math.min(Math.floor(k), this.size, allowed.length);
     if (!(limit >= 1)) return { ids: new BigInt64Array(0), scores: new Float32Array(0) };
-    const { labels, distances } = this.index.search(query, limit, allowedLabels(allowed));
+    const { labels, distances } = this.index.search(query, limit, allowedBitmap(allowed));
     return { ids: labels, scores: distances };
   }
 

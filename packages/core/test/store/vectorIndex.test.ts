@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VectorIndex } from '../../src/store';
+import { allowedBitmap } from '../../src/store/vectorIndex';
 import { ClusteredSet, exactTopK, recallAtK, row } from './clustered';
 import { makeTempDir, removeTempDirs } from './helpers';
 
@@ -85,6 +86,29 @@ describe.each([
     expect(index.size).toBe(N - removed.length);
   });
 
+  test('a remembered selection (frozen, its id bitmap built once) stays right while the index changes', () => {
+    const data = collection(7);
+    const index = build(factory, data);
+    index.setSearchParameters(factory.startsWith('IVF') ? { nprobe: 64 } : params);
+    const selection = Object.freeze(data.ids.filter((_, i) => i % 4 === 1));
+    expect(allowedBitmap(selection)).toBe(allowedBitmap(selection));
+    // Removing half the selection and adding new ids outside it (the catalogue moved; the list is reused anyway).
+    const removed = new Set(selection.filter((_, i) => i % 2 === 0));
+    index.remove([...removed]);
+    const added = Array.from({ length: 200 }, (_, i) => 2_000_001 + i);
+    index.add(added, data.vectors.subarray(0, added.length * D));
+    const live = selection.filter((id) => !removed.has(id));
+    const liveVectors = new Float32Array(live.length * D);
+    live.forEach((id, i) => liveVectors.set(row(data.vectors, data.ids.indexOf(id), D), i * D));
+    for (let q = 0; q < 10; q++) {
+      const query = row(data.queries, q, D);
+      const hits = index.search(query, K, selection).map((hit) => hit.id);
+      expect(hits.every((id) => live.includes(id))).toBe(true);
+      if (minimumRecall === 1) expect(hits).toEqual(exactTopK(query, live, liveVectors, K));
+      else expect(hits.length).toBeGreaterThan(0);
+    }
+  });
+
   test('save and load round-trip, also memory-mapped: same results, same ids', () => {
     const data = collection(3);
     const index = build(factory, data);
@@ -154,6 +178,15 @@ describe('VectorIndex', () => {
     await index.addAsync(data.ids, data.vectors);
     expect(index.size).toBe(N);
     await expect(VectorIndex.create(D, 'IVF32,SQ8').addAsync([1], row(data.vectors, 0, D))).rejects.toThrow(/not trained/);
+  });
+
+  test('the allowed-id bitmap sets exactly the ids given, ignores invalid ones, and is cached only for frozen lists', () => {
+    const bits = allowedBitmap([0, 9, 17, -3, 2.5]);
+    expect(Array.from(bits)).toEqual([0b1, 0b10, 0b10]);
+    const open = [1, 2, 3];
+    expect(allowedBitmap(open)).not.toBe(allowedBitmap(open));
+    expect(allowedBitmap([])).toHaveLength(0);
+    expect(() => allowedBitmap([2 ** 31])).toThrow(/not supported/);
   });
 
   test('bad input is an error, not a crash', () => {
