@@ -168,6 +168,7 @@ export function formatThroughput(section: ThroughputSection, cores: number): str
           ? ` (libjpeg-turbo addon, only the part the crop reads; the whole image ${ms(s.wholeDecodeMs)}, through sharp ${ms(s.sharpDecodeMs)})`
           : ` (sharp; the libjpeg-turbo addon is not built)`) +
         `, resize + crop + normalise ${ms(s.preprocessMs)}; total ${ms(s.totalMs)}` +
+        ` (and metadata, from the same bytes and header, ${ms(s.metadataMs)})` +
         (py ? `; PIL: decode ${ms(py.decodeCpuMs)}, read + decode + preprocess ${ms(py.preprocessCpuMs)} (ours / PIL ${fixed(s.totalMs / py.preprocessCpuMs, 2)})` : ''),
     );
   }

@@ -8,6 +8,7 @@ import { ModelNotFoundError, modelLoadError, resolveModelSource, type ModelSourc
 import { graphFile, precisionLabel, towerPrecision, type ModelDtype, type TowerPrecision } from './precision';
 import { ortSessionOptions, type SessionUse } from './sessionOptions';
 import { ModelTokenizer } from './tokenizer';
+import { BufferPool } from './bufferPool';
 import { splitRowsNormalized } from './vectors';
 
 /** What the rest of the engine needs from a model: unit-length text and image vectors in one space. */
@@ -48,6 +49,7 @@ export type EmbedderSettings = Pick<AppConfig, 'model' | 'offline' | 'dataDir' |
 export class TransformersEmbedder implements ModelEmbedder {
   private textTower?: Promise<{ tokenizer: ModelTokenizer; model: PreTrainedModel }>;
   private visionTower?: Promise<PreTrainedModel>;
+  private readonly batchBuffers = new BufferPool();
 
   private constructor(
     private readonly source: ModelSource,
@@ -112,13 +114,18 @@ export class TransformersEmbedder implements ModelEmbedder {
   async embedPixels(pixelValues: Float32Array[]): Promise<Float32Array[]> {
     if (pixelValues.length === 0) return [];
     const imageSize = this.imageSize();
-    // One image needs no batch buffer: its own array becomes the input tensor.
-    const batch = pixelValues.length === 1 ? pixelValues[0]! : new Float32Array(pixelValues.length * imageSize);
     pixelValues.forEach((pixels, i) => {
       if (pixels.length !== imageSize) throw new Error(`pixel_values of image ${i} has ${pixels.length} values, expected ${imageSize}`);
-      if (batch !== pixels) batch.set(pixels, i * imageSize);
     });
-    return this.embedPixelBatch(batch, pixelValues.length);
+    // One image needs no batch buffer: its own array becomes the input tensor.
+    if (pixelValues.length === 1) return this.embedPixelBatch(pixelValues[0]!, 1);
+    const batch = this.batchBuffers.take(pixelValues.length * imageSize);
+    try {
+      pixelValues.forEach((pixels, i) => batch.set(pixels, i * imageSize));
+      return await this.embedPixelBatch(batch, pixelValues.length);
+    } finally {
+      this.batchBuffers.give(batch);
+    }
   }
 
   /** `count` images laid out one after the other in `batch` ([count, 3, cropHeight, cropWidth]), used as the input tensor without a copy. */

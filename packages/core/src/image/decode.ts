@@ -10,6 +10,7 @@
  * Baseline YCbCr JPEGs without rotation go to libjpeg-turbo directly (nativeJpeg.ts: same bytes, a
  * third of the CPU); everything it declines, including every bad file, takes the sharp path below.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { decodeJpegNatively, type RegionChooser } from './nativeJpeg';
@@ -33,6 +34,8 @@ export interface DecodeOptions {
    * whole image. Every other path decodes the whole image.
    */
   readonly region?: RegionChooser;
+  /** Names a Buffer source in skip messages (its file's path; default '<buffer>'). */
+  readonly label?: string;
 }
 
 export interface DecodedImage {
@@ -64,13 +67,30 @@ async function readImageBytes(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ImageSkipError('not-found', `${path}: file not found`, { cause: error });
-    }
-    const detail = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-    throw new ImageSkipError('unreadable', `${path}: cannot read file (${detail})`, { cause: error });
+    throw readError(path, error);
   }
+}
+
+/**
+ * The bytes of an image file, read synchronously: for a thread that only decodes (a decode worker), where
+ * the asynchronous read's round trips through the libuv pool cost more CPU than the read itself. Throws the
+ * same ImageSkipError as decodeImage for a missing or unreadable file.
+ */
+export function readImageFileSync(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw readError(path, error);
+  }
+}
+
+function readError(path: string, error: unknown): ImageSkipError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new ImageSkipError('not-found', `${path}: file not found`, { cause: error });
+  }
+  const detail = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+  return new ImageSkipError('unreadable', `${path}: cannot read file (${detail})`, { cause: error });
 }
 
 /** Maps a sharp/libvips error to a skip reason; libvips reports problems only as message text. */
@@ -178,7 +198,7 @@ export async function decodeImage(source: string | Buffer, options: DecodeOption
   if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) {
     throw new RangeError(`maxPixels must be a positive integer, got ${maxPixels}`);
   }
-  const label = typeof source === 'string' ? source : '<buffer>';
+  const label = typeof source === 'string' ? source : (options.label ?? '<buffer>');
   const bytes = typeof source === 'string' ? await readImageBytes(source) : source;
   if (bytes.length === 0) {
     throw new ImageSkipError('empty-file', `${label}: file is empty`);

@@ -7,7 +7,7 @@ import { decodeImage } from './decode';
 
 export { clipSourceRegion, parsePreprocessorConfig, pixelValueCount, toClipPixelValues, type ClipPreprocessSpec, type PixelSlot } from './clipPreprocess';
 export { parseSiglipPreprocessorConfig } from './siglipPreprocess';
-export { decodeImage, type DecodedImage } from './decode';
+export { decodeImage, readImageFileSync, type DecodedImage } from './decode';
 export { nativeJpegLoaded } from './nativeJpeg';
 export { ImageSkipError, isImageSkipError, type SkipReason } from './skipError';
 export { renderThumbnail, type Thumbnail, type ThumbnailOptions } from './thumbnail';
@@ -40,16 +40,32 @@ export async function prepareClipImage(
   spec: ClipPreprocessSpec,
   limits: ImageLimits,
 ): Promise<PreparedImage> {
+  return (await prepareClipImageOf(source, spec, limits)).image;
+}
+
+/**
+ * prepareClipImage, also giving the format the decoder found (sharp's name: 'jpeg', 'png'...), so that a caller
+ * holding the file's bytes can read its metadata without parsing its header again. `label` names a Buffer
+ * source in skip messages (its path).
+ */
+export async function prepareClipImageOf(
+  source: string | Buffer,
+  spec: ClipPreprocessSpec,
+  limits: ImageLimits,
+  label?: string,
+): Promise<{ image: PreparedImage; format: string }> {
   const decoded = await decodeImage(source, {
     maxPixels: limits.maxPixels,
     reduceLargeJpegToShortSide: PRE_REDUCE_FACTOR * spec.shortestEdge,
     // A JPEG is decoded only where the resize reads it (plus a margin): the same pixels, less work.
     region: (width, height) => clipSourceRegion(width, height, spec),
+    ...(label !== undefined ? { label } : {}),
   });
   const originalSize = { width: decoded.originalWidth, height: decoded.originalHeight };
-  return {
+  const image = {
     pixelValues: toClipPixelValues(decoded.rgb, spec, originalSize),
     width: decoded.originalWidth,
     height: decoded.originalHeight,
   };
+  return { image, format: decoded.format };
 }

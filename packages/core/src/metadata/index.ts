@@ -1,3 +1,3 @@
 /** Per-image metadata (folder, type, orientation, EXIF date, camera, GPS): read at index time, used by filters. */
-export { readImageMetadata, orientationOf, folderOf } from './read';
+export { readImageMetadata, imageMetadataOfDecoded, orientationOf, folderOf, type DecodedHeader } from './read';
 export type { ImageMetadata, Orientation } from './types';

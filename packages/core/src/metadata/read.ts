@@ -3,6 +3,13 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import type { ImageMetadata, Orientation } from './types';
 
+/** What a decode already learnt of an image: sharp's format name and its size as displayed (EXIF orientation applied). */
+export interface DecodedHeader {
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+}
+
 /**
  * Reads an image's metadata from its header and EXIF block, without decoding pixels or running a model (so a
  * reindex can fill it in for images embedded before it was recorded). Missing, corrupt or absurd tags become
@@ -18,14 +25,24 @@ export async function readImageMetadata(filePath: string, root: string): Promise
   if (!(header.width >= 1 && header.height >= 1)) return undefined;
   // EXIF orientations 5..8 turn the image by 90 degrees.
   const turned = (header.orientation ?? 1) >= 5;
-  const width = turned ? header.height : header.width;
-  const height = turned ? header.width : header.height;
-  const exif = await readExif(filePath);
+  const oriented = { format: header.format, width: turned ? header.height : header.width, height: turned ? header.width : header.height };
+  return metadataOf(filePath, root, oriented, await readExif(filePath));
+}
+
+/**
+ * readImageMetadata for a file just decoded: the same result from the bytes already in memory and the size the
+ * decoder found, so the file is neither opened again nor its header parsed a second time.
+ */
+export async function imageMetadataOfDecoded(bytes: Uint8Array, filePath: string, root: string, header: DecodedHeader): Promise<ImageMetadata> {
+  return metadataOf(filePath, root, header, await readExif(bytes));
+}
+
+function metadataOf(filePath: string, root: string, header: DecodedHeader, exif: Exif | undefined): ImageMetadata {
   const position = gpsOf(exif);
   return {
     folder: folderOf(filePath, root),
     fileType: fileTypeOf(header.format, filePath),
-    orientation: orientationOf(width, height),
+    orientation: orientationOf(header.width, header.height),
     takenAt: takenAtOf(exif),
     cameraMake: textOf(exif?.['Make']),
     cameraModel: textOf(exif?.['Model']),
@@ -51,10 +68,11 @@ function fileTypeOf(format: string | undefined, filePath: string): string {
 
 type Exif = Record<string, unknown>;
 
-async function readExif(filePath: string): Promise<Exif | undefined> {
+/** From the file (only its first chunk is read) or from its bytes in memory. */
+async function readExif(source: string | Uint8Array): Promise<Exif | undefined> {
   try {
     // Dates as the raw strings (exifr's revived Dates roll month 13 over into the next year); GPS gives decimal latitude/longitude.
-    const parsed: unknown = await exifr.parse(filePath, {
+    const parsed: unknown = await exifr.parse(source, {
       tiff: true,
       exif: true,
       gps: true,

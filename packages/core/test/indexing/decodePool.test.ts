@@ -52,6 +52,8 @@ describe('DecodePool', () => {
         const error = await pool.prepare(file, spec).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(ImageSkipError);
         expect((error as ImageSkipError).reason).toBe(reason);
+        // The worker reads the file itself and decodes its bytes: the message still names the file.
+        expect((error as ImageSkipError).message).toContain(file);
       }
       // The pool goes on working after bad files.
       await expect(pool.prepare(samplePhotos(1)[0]!, spec)).resolves.toHaveProperty('width');

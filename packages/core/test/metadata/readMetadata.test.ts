@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { readImageMetadata } from '../../src/metadata';
+import { prepareClipImageOf } from '../../src/image';
+import { imageMetadataOfDecoded, readImageMetadata } from '../../src/metadata';
 import { makeTempDir, removeTempDirs } from '../store/helpers';
 import { writeCameraJpeg, writeCorruptExifJpeg } from './cameraJpegs';
 
@@ -87,4 +88,22 @@ describe('readImageMetadata on camera JPEGs with known tags', () => {
     fs.writeFileSync(file, 'not a jpeg');
     expect(await readImageMetadata(file, root)).toBeUndefined();
   });
+
+  test('from a decode (what a decode worker does): the same metadata as from the file, for every image above', async () => {
+    const spec = { shortestEdge: 8, cropHeight: 8, cropWidth: 8, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], rescaleFactor: 1 / 255 } as const;
+    const images = fs.readdirSync(root, { recursive: true, encoding: 'utf8' }).map((name) => path.join(root, name)).filter((file) => /\.(jpg|png)$/.test(file) && fs.statSync(file).isFile());
+    let compared = 0;
+    for (const file of images) {
+      const bytes = fs.readFileSync(file);
+      const decoded = await prepareClipImageOf(bytes, spec, { maxPixels: 1e8 }, file).catch(() => undefined);
+      if (!decoded) continue; // not an image: skipped by the indexer, never asked for metadata
+      const header = { format: decoded.format, width: decoded.image.width, height: decoded.image.height };
+      expect(await imageMetadataOfDecoded(bytes, file, root, header)).toEqual(await readImageMetadata(file, root));
+      compared++;
+    }
+    // Every image written by the tests above but notes.jpg (which is no image).
+    expect(compared).toBe(images.length - 1);
+    expect(compared).toBeGreaterThanOrEqual(9);
+  });
 });
+
