@@ -14,7 +14,7 @@ export interface DecodeRequest {
   path: string;
   spec: ClipPreprocessSpec;
   maxPixels: number;
-  /** Also read the file's metadata (readImageMetadata, folders relative to this root). */
+  /** Also make the file's metadata from the decoded bytes (imageMetadataOfDecoded, folders relative to this root). */
   metadataRoot?: string;
 }
 
@@ -36,8 +36,8 @@ export interface DecodePoolOptions {
 export const DECODE_REQUESTS_PER_THREAD = 2;
 
 /**
- * A prepared image, with its metadata when it was asked for: null when the header could not be read
- * (readImageMetadata's undefined), absent when not asked for.
+ * A prepared image, with its metadata when it was asked for (imageMetadataOfDecoded, from the bytes and header
+ * the worker decoded): null when it could not be made, absent when not asked for.
  */
 export type PreparedWithMetadata = PreparedImage & { readonly metadata?: ImageMetadata | null };
 
@@ -76,7 +76,7 @@ export class DecodePool {
 
   /**
    * Same contract as prepareClipImage for a file path: rejects with ImageSkipError for bad files. With
-   * `metadataRoot`, the worker also reads the file's metadata (readImageMetadata): off the main thread,
+   * `metadataRoot`, the worker also makes the file's metadata from the bytes it decoded: off the main thread,
    * which is blocked while the model runs, so that reading it does not delay the next batch.
    */
   prepare(file: string, spec: ClipPreprocessSpec, metadataRoot?: string): Promise<PreparedWithMetadata> {
